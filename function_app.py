@@ -1,0 +1,59 @@
+"""The HTTP edge: routes, parsing, auth, and errors mapped to responses. Nothing else.
+
+Every route uses the FastAPI request/response types from
+`azurefunctions.extensions.http.fastapi`, which is what lets the ChatKit route stream.
+"""
+
+from __future__ import annotations
+
+import azure.functions as func
+from azurefunctions.extensions.http.fastapi import Request, Response
+
+from shared.http_edge import error_response, json_response, read_body, request_context
+from shared.runtime import get_runtime
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+
+@app.route(route="chatkit", methods=["POST"])
+async def chatkit(req: Request) -> Response:
+    return await _chatkit(req, None)
+
+
+@app.route(route="chatkit/{use_case}", methods=["POST"])
+async def chatkit_use_case(req: Request) -> Response:
+    return await _chatkit(req, req.path_params.get("use_case"))
+
+
+async def _chatkit(req: Request, use_case: str | None) -> Response:
+    try:
+        from shared import chatkit_endpoint
+
+        runtime = get_runtime()
+        context = request_context(req, runtime.settings, runtime.use_case_name(use_case))
+        body = await read_body(req, runtime.settings.max_request_bytes)
+        return await chatkit_endpoint.handle(body, context)
+    except Exception as exc:
+        return error_response(exc)
+
+
+@app.route(route="config", methods=["GET"])
+async def config(req: Request) -> Response:
+    try:
+        from shared.public_info import config_body
+
+        runtime = get_runtime()
+        request_context(req, runtime.settings, runtime.settings.default_use_case)
+        return json_response(config_body(runtime))
+    except Exception as exc:
+        return error_response(exc)
+
+
+@app.route(route="health", methods=["GET"])
+async def health(req: Request) -> Response:
+    try:
+        from shared.public_info import health_body
+
+        return json_response(health_body(get_runtime()))
+    except Exception as exc:
+        return error_response(exc)

@@ -1,0 +1,64 @@
+"""Who is calling: the user id comes from the platform, never from the request body.
+
+`platform`: Static Web Apps / App Service authentication put the signed-in user in the
+`x-ms-client-principal` header (base64 JSON). The Function app must only be reachable
+through that platform, or anyone could forge the header.
+`local`: one fixed local user, for development on your own machine.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+
+from shared.errors import Unauthorized
+from shared.settings import Settings
+
+PRINCIPAL_HEADER = "x-ms-client-principal"
+_MAX_PRINCIPAL_BYTES = 16_384
+# App Service (Easy Auth) puts the user's object id in these claims.
+_USER_ID_CLAIMS = (
+    "http://schemas.microsoft.com/identity/claims/objectidentifier",
+    "oid",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier",
+    "sub",
+)
+
+
+def user_id_from_headers(headers: Mapping[str, str], settings: Settings) -> str:
+    if settings.auth_mode == "local":
+        return settings.local_user_id
+    return _user_id_from_principal(headers.get(PRINCIPAL_HEADER))
+
+
+def _user_id_from_principal(raw: str | None) -> str:
+    if not raw:
+        raise Unauthorized("Sign-in required: the x-ms-client-principal header is missing.")
+    if len(raw) > _MAX_PRINCIPAL_BYTES:
+        raise Unauthorized("The x-ms-client-principal header is malformed.")
+    try:
+        principal = json.loads(base64.b64decode(raw, validate=False))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise Unauthorized("The x-ms-client-principal header is malformed.") from None
+    if not isinstance(principal, dict):
+        raise Unauthorized("The x-ms-client-principal header is malformed.")
+
+    # Static Web Apps shape: {"identityProvider", "userId", "userDetails", "userRoles"}.
+    user_id = principal.get("userId")
+    provider = principal.get("identityProvider") or principal.get("auth_typ") or "aad"
+    if not user_id:
+        # App Service shape: {"auth_typ", "claims": [{"typ", "val"}, ...]}.
+        claims = principal.get("claims")
+        if isinstance(claims, list):
+            by_type = {
+                c.get("typ"): c.get("val") for c in claims if isinstance(c, dict)
+            }
+            user_id = next((by_type[t] for t in _USER_ID_CLAIMS if by_type.get(t)), None)
+    if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 256:
+        raise Unauthorized("The x-ms-client-principal header names no user.")
+    if not isinstance(provider, str):
+        provider = "unknown"
+    # The provider keeps two identity systems' user ids from ever colliding.
+    return f"{provider.strip().lower()[:32]}:{user_id.strip()}"

@@ -1,0 +1,147 @@
+"""One ChatKit request in, one HTTP response out.
+
+Validation happens before any work so bad input gets a 4xx JSON answer and touches
+nothing stored. Streaming requests are started before the headers go out: ChatKit
+looks up the thread (and item) before its first event, so a missing or foreign id
+becomes a clean 404 instead of a stream that dies after `200 OK`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
+
+from azurefunctions.extensions.http.fastapi import Response, StreamingResponse
+from chatkit.store import NotFoundError
+from chatkit.types import (
+    AttachmentsCreateReq,
+    AttachmentsDeleteReq,
+    ChatKitReq,
+    ErrorEvent,
+    InputTranscribeReq,
+    ThreadsRetryAfterItemReq,
+    ThreadsSyncCustomActionReq,
+    is_streaming_req,
+)
+from pydantic import TypeAdapter, ValidationError
+
+from shared.context import RequestContext
+from shared.errors import ApiError, BadRequest, NotFound
+from shared.runtime import get_runtime
+
+logger = logging.getLogger(__name__)
+
+_REQUEST = TypeAdapter(ChatKitReq)
+SSE_HEADERS = {
+    # Stop proxies and CDNs from buffering or transforming the stream.
+    "Cache-Control": "no-cache, no-transform",
+    "X-Accel-Buffering": "no",
+}
+
+
+def parse_request(body: bytes) -> ChatKitReq:
+    if not body.strip():
+        raise BadRequest("The request body is empty; send a ChatKit request as JSON.")
+    try:
+        return _REQUEST.validate_json(body)
+    except ValidationError as exc:
+        raise BadRequest(_describe(exc)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors(include_url=False, include_input=False)[0]
+    kind = first["type"]
+    if kind == "json_invalid":
+        return "The request body is not valid JSON."
+    if kind in ("model_type", "model_attributes_type") and not first["loc"]:
+        return "The request body must be a JSON object."
+    if kind == "union_tag_not_found":
+        return "The request has no 'type'; expected one such as 'threads.create'."
+    if kind == "union_tag_invalid":
+        return "Unknown ChatKit request type; expected one such as 'threads.create'."
+    where = ".".join(str(p) for p in first["loc"][1:]) or "request"
+    return f"Invalid ChatKit request: {where}: {first['msg']}."
+
+
+def _unsupported(request: ChatKitReq, attachments_enabled: bool) -> str | None:
+    if isinstance(request, AttachmentsCreateReq | AttachmentsDeleteReq) and not attachments_enabled:
+        return "Attachments are not enabled on this server."
+    if isinstance(request, InputTranscribeReq):
+        return "Dictation is not supported on this server."
+    if isinstance(request, ThreadsSyncCustomActionReq):
+        return "Synchronous custom actions are not supported; use threads.custom_action."
+    if is_streaming_req(request) and hasattr(request.params, "input"):
+        if request.params.input.attachments and not attachments_enabled:
+            return "Attachments are not enabled on this server."
+    return None
+
+
+async def handle(body: bytes, context: RequestContext) -> Response:
+    runtime = get_runtime()
+    server = runtime.server(context.use_case)
+    request = parse_request(body)
+    problem = _unsupported(request, server.attachment_store is not None)
+    if problem:
+        raise BadRequest(problem, code="unsupported")
+    try:
+        result = await server.process(body, context)
+    except NotFoundError:
+        raise NotFound(_not_found_message(request)) from None
+    except ValueError:
+        raise BadRequest("The request does not apply to this thread or item.") from None
+
+    if not is_streaming_req(request):
+        return Response(content=result.json, media_type="application/json",
+                        headers={"Cache-Control": "no-store"})
+
+    events = result.json_events
+    try:
+        first = await anext(events)
+    except StopAsyncIteration:
+        if isinstance(request, ThreadsRetryAfterItemReq):
+            raise NotFound("Item not found.") from None
+        first = None
+    except NotFoundError:
+        raise NotFound(_not_found_message(request)) from None
+    except ValueError:
+        raise BadRequest("The request does not apply to this thread or item.") from None
+    return StreamingResponse(
+        _continue(first, events),
+        media_type="text/event-stream",
+        headers=SSE_HEADERS,
+    )
+
+
+def _not_found_message(request: ChatKitReq) -> str:
+    params = getattr(request, "params", None)
+    if getattr(params, "item_id", None) or getattr(params, "item_ids", None):
+        return "Thread or item not found."
+    if getattr(params, "attachment_id", None):
+        return "Attachment not found."
+    return "Thread not found."
+
+
+async def _continue(
+    first: bytes | None, events: AsyncGenerator[bytes, None]
+) -> AsyncIterator[bytes]:
+    """The rest of the stream; a late failure ends it with an error event, not a cut."""
+    try:
+        if first is not None:
+            yield first
+        async for chunk in events:
+            yield chunk
+    except ApiError as exc:
+        yield _error_event(exc.message, allow_retry=False)
+    except NotFoundError:
+        yield _error_event("Thread or item not found.", allow_retry=False)
+    except Exception:
+        # ChatKit has logged the traceback; the client gets a well-formed ending.
+        yield _error_event("Something went wrong while answering. Please try again.", True)
+    finally:
+        await events.aclose()
+
+
+def _error_event(message: str, allow_retry: bool) -> bytes:
+    event = ErrorEvent(code="custom", message=message, allow_retry=allow_retry)
+    return b"data: " + json.dumps(event.model_dump(mode="json")).encode() + b"\n\n"

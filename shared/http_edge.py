@@ -1,0 +1,64 @@
+"""Helpers for the HTTP edge: request context, body limits, errors as JSON.
+
+Shared by every route in function_app.py so each route stays a few lines.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response
+
+from shared.auth import user_id_from_headers
+from shared.context import RequestContext, locale_from_accept_language, valid_timezone
+from shared.errors import ApiError, ConfigurationError, PayloadTooLarge, UnsupportedMediaType
+from shared.settings import Settings, SettingsError
+
+logger = logging.getLogger(__name__)
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def request_context(req: Request, settings: Settings, use_case: str) -> RequestContext:
+    headers = req.headers
+    return RequestContext(
+        user_id=user_id_from_headers(headers, settings),
+        use_case=use_case,
+        locale=locale_from_accept_language(headers.get("accept-language")),
+        timezone=valid_timezone(headers.get("x-user-timezone")),
+    )
+
+
+async def read_body(req: Request, limit: int) -> bytes:
+    declared = req.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
+    content_type = req.headers.get("content-type", "application/json").split(";")[0].strip()
+    if content_type not in ("application/json", "text/plain", ""):
+        raise UnsupportedMediaType("Send the ChatKit request as application/json.")
+    body = bytearray()
+    async for chunk in req.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
+    return bytes(body)
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return JSONResponse(data, status_code=status, headers=NO_STORE)
+
+
+def error_response(exc: BaseException) -> Response:
+    """Any failure -> JSON a client can show; details stay in the logs."""
+    if isinstance(exc, SettingsError):
+        exc = ConfigurationError(str(exc))
+    if isinstance(exc, ApiError):
+        if exc.status >= 500:
+            logger.error("%s: %s", exc.code, exc.message)
+        return json_response(exc.body(), exc.status)
+    logger.exception("Unhandled error", exc_info=exc)
+    return json_response(
+        {"error": {"code": "internal_error", "message": "Something went wrong on our side."}},
+        500,
+    )

@@ -1,0 +1,94 @@
+"""Per-process collaborators: settings, the store, the model catalog, one ChatKit
+server per use case. Created on first use and reused by every invocation; none of
+them holds user or thread data (that is rebuilt from the store on every request)."""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from shared.errors import NotFound
+from shared.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from shared.providers import ModelCatalog
+    from shared.server import UseCaseServer
+    from shared.stores.base import AppStore
+
+
+class Runtime:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._servers: dict[str, UseCaseServer] = {}
+        logging.getLogger().setLevel(settings.log_level)
+
+    @cached_property
+    def store(self) -> AppStore:
+        from shared.stores.sqlite import SQLiteStore
+
+        return SQLiteStore(self.settings.resolved_data_dir / "chatkit.sqlite3")
+
+    @cached_property
+    def catalog(self) -> ModelCatalog:
+        from shared.providers import ModelCatalog
+
+        return ModelCatalog(self.settings)
+
+    def use_case_name(self, requested: str | None) -> str:
+        from use_cases import registry
+
+        name = requested or self.settings.default_use_case
+        if name not in registry():
+            raise NotFound(f"Unknown use case '{name[:64]}'.")
+        return name
+
+    def server(self, use_case: str) -> UseCaseServer:
+        server = self._servers.get(use_case)
+        if server is None:
+            from shared.server import UseCaseServer
+            from use_cases import registry
+
+            server = UseCaseServer(
+                use_case=registry()[use_case],
+                store=self.store,
+                catalog=self.catalog,
+                settings=self.settings,
+            )
+            self._servers[use_case] = server
+        return server
+
+    async def close(self) -> None:
+        if "store" in self.__dict__:
+            await self.store.close()
+        if "catalog" in self.__dict__:
+            await self.catalog.close()
+
+
+_runtime: Runtime | None = None
+
+
+def get_runtime() -> Runtime:
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime(get_settings())
+        _configure_tracing(_runtime)
+    return _runtime
+
+
+def _configure_tracing(runtime: Runtime) -> None:
+    # The Agents SDK exports traces to OpenAI by default; without a real OpenAI key
+    # that would only fail (or leak), so it is switched off process-wide.
+    if not runtime.catalog.tracing_enabled:
+        from agents import set_tracing_disabled
+
+        set_tracing_disabled(True)
+
+
+async def reset_runtime() -> None:
+    """Drop the process's runtime and settings (tests and shutdown)."""
+    global _runtime
+    if _runtime is not None:
+        await _runtime.close()
+    _runtime = None
+    get_settings.cache_clear()

@@ -1,0 +1,242 @@
+"""The ChatKit server every use case runs on.
+
+Stateless by construction: each call rebuilds what it needs from the store (thread,
+the newest HISTORY_LIMIT items, session state) and keeps nothing about users or threads
+on the object, which holds only per-process collaborators (store, model catalog).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from agents import Agent, RunConfig, Runner
+from chatkit.agents import stream_agent_response
+from chatkit.errors import CustomStreamError
+from chatkit.server import ChatKitServer
+from chatkit.store import AttachmentStore, NotFoundError
+from chatkit.types import (
+    Action,
+    AssistantMessageItem,
+    FeedbackKind,
+    ThreadItemAddedEvent,
+    ThreadItemDoneEvent,
+    ThreadItemUpdatedEvent,
+    ThreadMetadata,
+    ThreadStreamEvent,
+    UserMessageItem,
+    UserMessageTextContent,
+    WidgetItem,
+)
+
+from shared.context import RequestContext
+from shared.converter import HistoryConverter
+from shared.model_errors import describe_model_error
+from shared.providers import ModelCatalog, ModelUnavailable
+from shared.session_state import SessionStateHandle
+from shared.settings import ModelOption, Settings
+from shared.stores.base import AppStore
+from shared.use_case import ActionContext, TurnContext, UseCase
+
+logger = logging.getLogger(__name__)
+
+_TITLE_INSTRUCTIONS = (Path(__file__).parent / "prompts" / "thread_title.md").read_text()
+_TITLE_MAX_CHARS = 60
+
+
+def fallback_title(text: str) -> str:
+    """The first words of the message, cut at a word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= _TITLE_MAX_CHARS:
+        return text or "New chat"
+    cut = text[:_TITLE_MAX_CHARS].rsplit(" ", 1)[0] or text[:_TITLE_MAX_CHARS]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def message_text(item: UserMessageItem) -> str:
+    return " ".join(
+        part.text for part in item.content if isinstance(part, UserMessageTextContent)
+    ).strip()
+
+
+class UseCaseServer(ChatKitServer[RequestContext]):
+    def __init__(
+        self,
+        *,
+        use_case: UseCase,
+        store: AppStore,
+        catalog: ModelCatalog,
+        settings: Settings,
+        attachment_store: AttachmentStore[RequestContext] | None = None,
+    ):
+        super().__init__(store, attachment_store)
+        self.app_store = store
+        self.use_case = use_case
+        self.catalog = catalog
+        self.settings = settings
+        self.converter = HistoryConverter()
+
+    @cached_property
+    def agent(self) -> Agent[TurnContext]:
+        # Built once per process: an Agent holds configuration only, no user data.
+        return self.use_case.build_agent()
+
+    @cached_property
+    def actions(self) -> dict[str, Any]:
+        return dict(self.use_case.load_actions())
+
+    # Turns
+
+    async def respond(
+        self,
+        thread: ThreadMetadata,
+        input_user_message: UserMessageItem | None,
+        context: RequestContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        model_id = input_user_message.inference_options.model if input_user_message else None
+        needs_title = thread.title is None and input_user_message is not None
+        first_text = message_text(input_user_message) if input_user_message else ""
+        try:
+            option = self.catalog.resolve(model_id)
+        except ModelUnavailable as exc:
+            if needs_title:
+                thread.title = fallback_title(first_text)
+            raise CustomStreamError(str(exc), allow_retry=True) from None
+
+        session, history = await asyncio.gather(
+            SessionStateHandle.load(self.app_store, thread.id, context),
+            self.load_history(thread, context),
+        )
+        turn = TurnContext(
+            thread=thread, store=self.store, request_context=context, session=session
+        )
+        title_task = (
+            asyncio.create_task(self._generate_title(option, first_text)) if needs_title else None
+        )
+        result = Runner.run_streamed(
+            self.agent,
+            await self.converter.to_agent_input(history),
+            context=turn,
+            run_config=self._run_config(option),
+        )
+        try:
+            error: CustomStreamError | None = None
+            try:
+                async for event in self._own_item_ids(stream_agent_response(turn, result), turn):
+                    yield event
+            except CustomStreamError as exc:
+                error = exc
+            except Exception as exc:
+                error = CustomStreamError(describe_model_error(exc), allow_retry=True)
+            finally:
+                result.cancel()
+            if title_task is not None:
+                thread.title = await self._finish_title(title_task, first_text)
+            if error is not None:
+                raise error
+        finally:
+            # Reached with the task still pending only when the stream was cancelled.
+            if title_task is not None and not title_task.done():
+                title_task.cancel()
+
+    async def load_history(self, thread: ThreadMetadata, context: RequestContext) -> list[Any]:
+        """The newest HISTORY_LIMIT items, oldest first: recent context survives long threads."""
+        page = await self.store.load_thread_items(
+            thread.id, None, self.settings.history_limit, "desc", context
+        )
+        return list(reversed(page.data))
+
+    def _run_config(self, option: ModelOption) -> RunConfig:
+        return RunConfig(
+            model=self.catalog.model(option),
+            tracing_disabled=not self.catalog.tracing_enabled,
+            workflow_name=f"chatkit:{self.use_case.name}",
+        )
+
+    async def _own_item_ids(
+        self, events: AsyncIterator[ThreadStreamEvent], turn: TurnContext
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Give assistant messages our time-sortable ids.
+
+        The stream reuses the model's message ids, and the Chat Completions path uses
+        one fixed placeholder id for every message: stored as-is they would collide
+        and sort wrongly.
+        """
+        mapping: dict[str, str] = {}
+        async for event in events:
+            if isinstance(event, ThreadItemAddedEvent) and isinstance(
+                event.item, AssistantMessageItem
+            ):
+                mapping[event.item.id] = turn.generate_id("message")
+                event = ThreadItemAddedEvent(
+                    item=event.item.model_copy(update={"id": mapping[event.item.id]})
+                )
+            elif isinstance(event, ThreadItemUpdatedEvent) and event.item_id in mapping:
+                event = event.model_copy(update={"item_id": mapping[event.item_id]})
+            elif isinstance(event, ThreadItemDoneEvent) and isinstance(
+                event.item, AssistantMessageItem
+            ):
+                own_id = mapping.pop(event.item.id, None) or turn.generate_id("message")
+                event = ThreadItemDoneEvent(item=event.item.model_copy(update={"id": own_id}))
+            yield event
+
+    # Titles
+
+    async def _generate_title(self, option: ModelOption, text: str) -> str:
+        agent: Agent[Any] = Agent(name="Thread title", instructions=_TITLE_INSTRUCTIONS)
+        result = await Runner.run(agent, text[:2000], run_config=self._run_config(option))
+        title = " ".join(str(result.final_output).split()).strip("\"'“”. ")
+        if not title:
+            raise ValueError("empty title")
+        return title[:_TITLE_MAX_CHARS]
+
+    async def _finish_title(self, task: asyncio.Task[str], text: str) -> str:
+        try:
+            return await asyncio.wait_for(task, self.settings.title_timeout_seconds)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        except Exception as exc:  # the model is optional for titles
+            logger.info("Title generation failed (%s); using the message's first words",
+                        type(exc).__name__)
+            return fallback_title(text)
+
+    # Widget actions
+
+    async def action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        handler = self.actions.get(action.type)
+        if handler is None:
+            raise CustomStreamError(
+                f"This assistant does not know the action '{action.type[:80]}'.",
+                allow_retry=False,
+            )
+        session = await SessionStateHandle.load(self.app_store, thread.id, context)
+        action_context = ActionContext(
+            thread=thread, request=context, session=session, store=self.app_store
+        )
+        async for event in handler(action_context, action, sender):
+            yield event
+
+    # Feedback
+
+    async def add_feedback(
+        self,
+        thread_id: str,
+        item_ids: list[str],
+        feedback: FeedbackKind,
+        context: RequestContext,
+    ) -> None:
+        found = await self.app_store.save_feedback(thread_id, item_ids, feedback, context)
+        if item_ids and not found:
+            raise NotFoundError("Item not found")
+

@@ -1,0 +1,152 @@
+"""One typed settings object for the whole app, read from the environment.
+
+Azure Functions and the local host both put `local.settings.json` `Values` into the
+environment, so environment variables are the single source. Each setting's name,
+default and meaning live here and in the README's configuration table, nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ModelApi = Literal["responses", "chat_completions"]
+AuthMode = Literal["local", "platform"]
+ProviderId = Literal["azure", "openai"]
+
+
+class SettingsError(Exception):
+    """Configuration is invalid; the message names the setting and never echoes secrets."""
+
+
+class ModelOption(BaseModel):
+    """One entry of the composer's model picker (an item of the `MODELS` setting)."""
+
+    id: str = Field(min_length=1, max_length=100)
+    label: str = Field(min_length=1, max_length=100)
+    provider: ProviderId
+    model: str = Field(min_length=1, description="Deployment name (Azure) or model name")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    # OpenAI, or any OpenAI-compatible server when OPENAI_BASE_URL is set.
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4.1-mini"
+    openai_model_api: ModelApi | None = None
+
+    # Azure OpenAI: keyless (Entra ID) unless AZURE_OPENAI_API_KEY is given.
+    azure_openai_endpoint: str | None = None
+    azure_openai_deployment: str | None = None
+    azure_openai_api_key: SecretStr | None = None
+    azure_openai_api_version: str = "2025-04-01-preview"
+    azure_openai_model_api: ModelApi | None = None
+
+    # Applies to every provider that has no provider-specific *_MODEL_API.
+    model_api: ModelApi | None = None
+    models: Annotated[list[ModelOption], NoDecode] = Field(default_factory=list)
+    default_model: str | None = None
+    model_timeout_seconds: float = Field(default=60.0, gt=0)
+    model_max_retries: int = Field(default=2, ge=0, le=10)
+
+    auth_mode: AuthMode = "local"
+    local_user_id: str = Field(default="local-user", min_length=1, max_length=128)
+    data_dir: Path = Path(".data")
+    default_use_case: str = "assistant"
+    history_limit: int = Field(default=30, ge=1, le=500)
+    max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    title_timeout_seconds: float = Field(default=8.0, gt=0)
+    chatkit_domain_key: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator(
+        "openai_base_url",
+        "azure_openai_endpoint",
+        "azure_openai_deployment",
+        "default_model",
+        "chatkit_domain_key",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # local.settings.json.example ships empty strings; treat them as "not set".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("openai_api_key", "azure_openai_api_key", mode="before")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator(
+        "openai_model_api", "azure_openai_model_api", "model_api", mode="before"
+    )
+    @classmethod
+    def _blank_api_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return value or None
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _parse_models(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return []
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(
+                    'must be a JSON list like [{"id": "gpt-4.1", "label": "GPT-4.1", '
+                    '"provider": "azure", "model": "gpt-4.1"}]'
+                ) from exc
+        return value
+
+    @field_validator("models")
+    @classmethod
+    def _unique_model_ids(cls, value: list[ModelOption]) -> list[ModelOption]:
+        ids = [m.id for m in value]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"model ids must be unique; repeated: {', '.join(duplicates)}")
+        return value
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for err in error.errors():
+        name = "_".join(str(part) for part in err["loc"][:1]).upper() or "settings"
+        detail = err["msg"]
+        if err["type"] == "literal_error":
+            detail = f"must be one of {err.get('ctx', {}).get('expected', '')}"
+        lines.append(f"{name}: {detail}")
+    return "Invalid configuration. " + "; ".join(lines)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, validated once. Raises SettingsError with a clear message."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None

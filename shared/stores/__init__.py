@@ -1,0 +1,1 @@
+"""Stores behind ChatKit's `Store` interface, one module per backend."""

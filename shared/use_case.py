@@ -1,0 +1,79 @@
+"""The plug-in shape every use case under `use_cases/` provides.
+
+A use case is a package whose `__init__.py` defines `USE_CASE = UseCase(...)`: its name,
+title, starter prompts, an agent factory and its widget action handlers. Heavy imports
+(the Agents SDK) stay inside the factories so listing use cases stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
+
+from chatkit.agents import AgentContext
+from chatkit.types import Action, ThreadMetadata, ThreadStreamEvent, WidgetItem
+from pydantic import ConfigDict, SkipValidation
+
+from shared.context import RequestContext
+from shared.session_state import SessionStateHandle
+from shared.stores.base import AppStore
+
+if TYPE_CHECKING:
+    from agents import Agent
+
+
+class TurnContext(AgentContext[RequestContext]):
+    """What tools see as `ctx.context`: ChatKit's AgentContext plus session state."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    session: Annotated[SessionStateHandle, SkipValidation]
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """What a widget action handler gets: the thread, the caller and session state."""
+
+    thread: ThreadMetadata
+    request: RequestContext
+    session: SessionStateHandle
+    store: AppStore
+
+    def new_item_id(self) -> str:
+        return self.store.generate_item_id("message", self.thread, self.request)
+
+
+ActionHandler = Callable[
+    [ActionContext, Action[str, Any], WidgetItem | None], AsyncIterator[ThreadStreamEvent]
+]
+
+
+@dataclass(frozen=True)
+class StarterPrompt:
+    label: str
+    prompt: str
+    icon: str | None = None
+
+
+@dataclass(frozen=True)
+class UseCase:
+    name: str
+    title: str
+    description: str
+    build_agent: Callable[[], Agent[TurnContext]]
+    load_actions: Callable[[], Mapping[str, ActionHandler]] = field(default=lambda: {})
+    starter_prompts: tuple[StarterPrompt, ...] = ()
+    greeting: str = "How can I help you today?"
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "greeting": self.greeting,
+            "starter_prompts": [
+                {"label": p.label, "prompt": p.prompt, **({"icon": p.icon} if p.icon else {})}
+                for p in self.starter_prompts
+            ],
+        }
