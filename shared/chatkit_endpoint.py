@@ -54,7 +54,7 @@ def _describe(error: ValidationError) -> str:
     kind = first["type"]
     if kind == "json_invalid":
         return "The request body is not valid JSON."
-    if kind in ("model_type", "model_attributes_type") and not first["loc"]:
+    if kind in ("dict_type", "model_type", "model_attributes_type") and not first["loc"]:
         return "The request body must be a JSON object."
     if kind == "union_tag_not_found":
         return "The request has no 'type'; expected one such as 'threads.create'."
