@@ -1,49 +1,32 @@
-"""The world-clock widget."""
+"""The world-clock widget, rendered from `clock.widget` (ChatKit's widget template format)."""
 
 from __future__ import annotations
 
-from chatkit.actions import ActionConfig
-from chatkit.widgets import Button, Caption, Card, Row, Text, Title
+from pathlib import Path
+
+from chatkit.widgets import DynamicWidgetRoot, WidgetTemplate
 
 from use_cases.assistant.domain import QUICK_ZONES, ClockReading
 
 REFRESH_ACTION = "clock.refresh"
 SELECT_ACTION = "clock.select_timezone"
 
+_CLOCK = WidgetTemplate.from_file(str(Path(__file__).parent / "clock.widget"))
 
-def clock_widget(reading: ClockReading, *, remembered: bool) -> Card:
-    zone_buttons = [
-        Button(
-            label=zone.split("/")[-1].replace("_", " "),
-            style="primary" if zone == reading.timezone else "secondary",
-            size="sm",
-            onClickAction=ActionConfig(type=SELECT_ACTION, payload={"timezone": zone}),
-        )
-        for zone in QUICK_ZONES
-    ]
-    return Card(
-        size="sm",
-        children=[
-            Caption(value=reading.timezone),
-            Title(value=reading.time, size="2xl"),
-            Text(value=f"{reading.date} ({reading.utc_offset})"),
-            Caption(
-                value="Remembered for this chat" if remembered else "Not remembered yet"
-            ),
-            Row(gap=2, wrap="wrap", children=zone_buttons),
-            Row(
-                children=[
-                    Button(
-                        label="Refresh",
-                        iconStart="reload",
-                        size="sm",
-                        onClickAction=ActionConfig(
-                            type=REFRESH_ACTION, payload={"timezone": reading.timezone}
-                        ),
-                    )
-                ]
-            ),
-        ],
+
+def clock_widget(reading: ClockReading, *, remembered: bool) -> DynamicWidgetRoot:
+    return _CLOCK.build(
+        {
+            "timezone": reading.timezone,
+            "time": reading.time,
+            "date": reading.date,
+            "utc_offset": reading.utc_offset,
+            "remembered": remembered,
+            "quick_zones": [
+                {"timezone": zone, "label": zone.split("/")[-1].replace("_", " ")}
+                for zone in QUICK_ZONES
+            ],
+        }
     )
 
 
