@@ -52,9 +52,7 @@ def _user_id_from_principal(raw: str | None) -> str:
         # App Service shape: {"auth_typ", "claims": [{"typ", "val"}, ...]}.
         claims = principal.get("claims")
         if isinstance(claims, list):
-            by_type = {
-                c.get("typ"): c.get("val") for c in claims if isinstance(c, dict)
-            }
+            by_type = {c.get("typ"): c.get("val") for c in claims if isinstance(c, dict)}
             user_id = next((by_type[t] for t in _USER_ID_CLAIMS if by_type.get(t)), None)
     if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 256:
         raise Unauthorized("The x-ms-client-principal header names no user.")

@@ -92,8 +92,11 @@ async def handle(body: bytes, context: RequestContext) -> Response:
         raise BadRequest("The request does not apply to this thread or item.") from None
 
     if not is_streaming_req(request):
-        return Response(content=result.json, media_type="application/json",
-                        headers={"Cache-Control": "no-store"})
+        return Response(
+            content=result.json,
+            media_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
 
     events = result.json_events
     try:

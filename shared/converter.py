@@ -56,9 +56,7 @@ class HistoryConverter(ThreadItemConverter):
 
     async def widget_to_input(self, item: WidgetItem) -> TResponseInputItem:
         shown = item.copy_text or widget_text(item.widget)
-        return _user_text(
-            f"[A widget (id {item.id}) was shown to the user; it displayed: {shown}]"
-        )
+        return _user_text(f"[A widget (id {item.id}) was shown to the user; it displayed: {shown}]")
 
     async def hidden_context_to_input(self, item: HiddenContextItem) -> TResponseInputItem:
         content = item.content if isinstance(item.content, str) else json.dumps(item.content)

@@ -65,8 +65,12 @@ def function_routes(function_app: Any, prefix: str) -> list[BaseRoute]:
         methods = [getattr(m, "value", str(m)) for m in (trigger.methods or ["GET", "POST"])]
         path = "/" + "/".join(p for p in (prefix, trigger.route.strip("/")) if p)
         routes.append(
-            Route(path, _endpoint(function.get_user_function()), methods=methods,
-                  name=function.get_function_name())
+            Route(
+                path,
+                _endpoint(function.get_user_function()),
+                methods=methods,
+                name=function.get_function_name(),
+            )
         )
     return routes
 
@@ -101,8 +105,10 @@ def main(argv: Iterable[str] | None = None) -> None:
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     applied = load_local_settings(args.settings)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     if applied:
         logger.info("Loaded %d settings from %s", len(applied), args.settings.name)
 

@@ -132,8 +132,9 @@ class ModelCatalog:
             for option in self.options:
                 if option.id == self.settings.default_model:
                     return option
-            logger.warning("DEFAULT_MODEL %r is not among the models; ignoring it",
-                           self.settings.default_model)
+            logger.warning(
+                "DEFAULT_MODEL %r is not among the models; ignoring it", self.settings.default_model
+            )
         # Azure OpenAI wins when both providers are configured.
         for provider in ("azure", "openai"):
             for option in self.options:

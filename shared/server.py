@@ -201,8 +201,9 @@ class UseCaseServer(ChatKitServer[RequestContext]):
             task.cancel()
             raise
         except Exception as exc:  # the model is optional for titles
-            logger.info("Title generation failed (%s); using the message's first words",
-                        type(exc).__name__)
+            logger.info(
+                "Title generation failed (%s); using the message's first words", type(exc).__name__
+            )
             return fallback_title(text)
 
     # Widget actions
@@ -239,4 +240,3 @@ class UseCaseServer(ChatKitServer[RequestContext]):
         found = await self.app_store.save_feedback(thread_id, item_ids, feedback, context)
         if item_ids and not found:
             raise NotFoundError("Item not found")
-

@@ -7,7 +7,9 @@ change, so two concurrent turns on one thread never silently overwrite each othe
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +23,7 @@ Mutator = Callable[[dict[str, Any]], None]
 class SessionStateHandle:
     """One request's view of a thread's session state; lives only for that request."""
 
-    max_attempts = 8
+    max_attempts = 25
 
     def __init__(
         self, store: AppStore, thread_id: str, context: RequestContext, state: SessionState
@@ -51,7 +53,7 @@ class SessionStateHandle:
 
     async def update(self, mutate: Mutator) -> dict[str, Any]:
         """Apply `mutate` to a copy of the state and save it; returns the saved data."""
-        for _ in range(self.max_attempts):
+        for attempt in range(self.max_attempts):
             data = copy.deepcopy(self._state.data)
             mutate(data)
             if data == self._state.data:
@@ -62,9 +64,9 @@ class SessionStateHandle:
                 )
                 return self.data
             except SessionStateConflict:
-                self._state = await self._store.load_session_state(
-                    self._thread_id, self._context
-                )
+                # Jittered back-off so colliding writers stop colliding.
+                await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311
+                self._state = await self._store.load_session_state(self._thread_id, self._context)
         raise SessionStateConflict(self._thread_id)
 
     async def set(self, key: str, value: Any) -> dict[str, Any]:

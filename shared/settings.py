@@ -88,9 +88,7 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator(
-        "openai_model_api", "azure_openai_model_api", "model_api", mode="before"
-    )
+    @field_validator("openai_model_api", "azure_openai_model_api", "model_api", mode="before")
     @classmethod
     def _blank_api_is_unset(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -62,15 +62,17 @@ def user_input(text: str, model: str | None = None) -> dict[str, Any]:
 
 
 class ChatKitClient:
-    def __init__(self, base_url: str, use_case: str | None = None,
-                 headers: dict[str, str] | None = None):
+    def __init__(
+        self, base_url: str, use_case: str | None = None, headers: dict[str, str] | None = None
+    ):
         self.base_url = base_url
         self.path = "/api/chatkit" + (f"/{use_case}" if use_case else "")
         self.headers = {"content-type": "application/json", **(headers or {})}
 
     def post_raw(self, body: bytes | str, **headers: str) -> httpx.Response:
-        return httpx.post(self.base_url + self.path, content=body,
-                          headers={**self.headers, **headers}, timeout=30)
+        return httpx.post(
+            self.base_url + self.path, content=body, headers={**self.headers, **headers}, timeout=30
+        )
 
     def request(self, request_type: str, /, **params: Any) -> httpx.Response:
         return self.post_raw(json.dumps({"type": request_type, "params": params}))
@@ -83,8 +85,9 @@ class ChatKitClient:
     def stream(self, request_type: str, /, **params: Any) -> Stream:
         body = json.dumps({"type": request_type, "params": params})
         start = time.perf_counter()
-        with httpx.stream("POST", self.base_url + self.path, content=body,
-                          headers=self.headers, timeout=30) as response:
+        with httpx.stream(
+            "POST", self.base_url + self.path, content=body, headers=self.headers, timeout=30
+        ) as response:
             result = Stream(status=response.status_code, headers=response.headers)
             if not response.headers.get("content-type", "").startswith("text/event-stream"):
                 response.read()
@@ -102,8 +105,9 @@ class ChatKitClient:
         return self.stream("threads.create", input=user_input(text, model))
 
     def add_message(self, thread_id: str, text: str, model: str | None = None) -> Stream:
-        return self.stream("threads.add_user_message", thread_id=thread_id,
-                           input=user_input(text, model))
+        return self.stream(
+            "threads.add_user_message", thread_id=thread_id, input=user_input(text, model)
+        )
 
     def items(self, thread_id: str, **params: Any) -> list[dict[str, Any]]:
         return self.call("items.list", thread_id=thread_id, **params)["data"]

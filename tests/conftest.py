@@ -22,12 +22,29 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Settings a developer may have in their shell must not leak into tests.
 _APP_SETTINGS = (
-    "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "OPENAI_MODEL_API",
-    "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_DEPLOYMENT", "AZURE_OPENAI_API_KEY",
-    "AZURE_OPENAI_API_VERSION", "AZURE_OPENAI_MODEL_API", "MODEL_API", "MODELS",
-    "DEFAULT_MODEL", "AUTH_MODE", "DATA_DIR", "DEFAULT_USE_CASE", "HISTORY_LIMIT",
-    "MAX_REQUEST_BYTES", "CHATKIT_DOMAIN_KEY", "LOG_LEVEL", "MODEL_TIMEOUT_SECONDS",
-    "MODEL_MAX_RETRIES", "TITLE_TIMEOUT_SECONDS", "LOCAL_USER_ID",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "OPENAI_MODEL_API",
+    "AZURE_OPENAI_ENDPOINT",
+    "AZURE_OPENAI_DEPLOYMENT",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_API_VERSION",
+    "AZURE_OPENAI_MODEL_API",
+    "MODEL_API",
+    "MODELS",
+    "DEFAULT_MODEL",
+    "AUTH_MODE",
+    "DATA_DIR",
+    "DEFAULT_USE_CASE",
+    "HISTORY_LIMIT",
+    "MAX_REQUEST_BYTES",
+    "CHATKIT_DOMAIN_KEY",
+    "LOG_LEVEL",
+    "MODEL_TIMEOUT_SECONDS",
+    "MODEL_MAX_RETRIES",
+    "TITLE_TIMEOUT_SECONDS",
+    "LOCAL_USER_ID",
 )
 
 
@@ -74,9 +91,19 @@ class LocalHost:
         data_dir.mkdir(parents=True, exist_ok=True)
         self._log_file = self.log.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "shared.localhost", "--port", str(self.port),
-             "--settings", str(data_dir / "no-local-settings.json")],
-            cwd=ROOT, env=child_env, stdout=self._log_file, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "shared.localhost",
+                "--port",
+                str(self.port),
+                "--settings",
+                str(data_dir / "no-local-settings.json"),
+            ],
+            cwd=ROOT,
+            env=child_env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
         )
         self.url = f"http://127.0.0.1:{self.port}"
         self._wait_ready()

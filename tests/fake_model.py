@@ -242,8 +242,14 @@ class FakeModel:
             yield chunk({"tool_calls": [call_delta]})
         yield chunk({}, "tool_calls" if calls else "stop")
         usage = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
-        data = {"id": chunk_id, "object": "chat.completion.chunk", "created": int(time.time()),
-                "model": model, "choices": [], "usage": usage}
+        data = {
+            "id": chunk_id,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [],
+            "usage": usage,
+        }
         yield f"data: {json.dumps(data)}\n\n"
         yield "data: [DONE]\n\n"
 
@@ -272,42 +278,81 @@ class FakeModel:
             return f"event: {kind}\ndata: {json.dumps(payload)}\n\n"
 
         yield event("response.created", response=_response(response_id, model, "in_progress", []))
-        yield event("response.in_progress",
-                    response=_response(response_id, model, "in_progress", []))
+        yield event(
+            "response.in_progress", response=_response(response_id, model, "in_progress", [])
+        )
         index = 0
         text = ""
         if reply.text:
-            item = {"id": message_id, "type": "message", "role": "assistant",
-                    "status": "in_progress", "content": []}
+            item = {
+                "id": message_id,
+                "type": "message",
+                "role": "assistant",
+                "status": "in_progress",
+                "content": [],
+            }
             yield event("response.output_item.added", output_index=0, item=item)
             part = {"type": "output_text", "text": "", "annotations": []}
-            yield event("response.content_part.added", item_id=message_id, output_index=0,
-                        content_index=0, part=part)
+            yield event(
+                "response.content_part.added",
+                item_id=message_id,
+                output_index=0,
+                content_index=0,
+                part=part,
+            )
             async for delta in _deltas(reply):
                 text += delta
-                yield event("response.output_text.delta", item_id=message_id, output_index=0,
-                            content_index=0, delta=delta, logprobs=[])
-            yield event("response.output_text.done", item_id=message_id, output_index=0,
-                        content_index=0, text=text, logprobs=[])
+                yield event(
+                    "response.output_text.delta",
+                    item_id=message_id,
+                    output_index=0,
+                    content_index=0,
+                    delta=delta,
+                    logprobs=[],
+                )
+            yield event(
+                "response.output_text.done",
+                item_id=message_id,
+                output_index=0,
+                content_index=0,
+                text=text,
+                logprobs=[],
+            )
             done_part = {"type": "output_text", "text": text, "annotations": []}
-            yield event("response.content_part.done", item_id=message_id, output_index=0,
-                        content_index=0, part=done_part)
-            yield event("response.output_item.done", output_index=0,
-                        item=_message(message_id, text))
+            yield event(
+                "response.content_part.done",
+                item_id=message_id,
+                output_index=0,
+                content_index=0,
+                part=done_part,
+            )
+            yield event(
+                "response.output_item.done", output_index=0, item=_message(message_id, text)
+            )
             index = 1
         for offset, call in enumerate(calls):
             item = _function_call(call, status="in_progress", arguments="")
             yield event("response.output_item.added", output_index=index + offset, item=item)
             arguments = json.dumps(call.arguments)
-            yield event("response.function_call_arguments.delta", item_id=item["id"],
-                        output_index=index + offset, delta=arguments)
-            yield event("response.function_call_arguments.done", item_id=item["id"],
-                        output_index=index + offset, arguments=arguments)
-            yield event("response.output_item.done", output_index=index + offset,
-                        item=_function_call(call))
+            yield event(
+                "response.function_call_arguments.delta",
+                item_id=item["id"],
+                output_index=index + offset,
+                delta=arguments,
+            )
+            yield event(
+                "response.function_call_arguments.done",
+                item_id=item["id"],
+                output_index=index + offset,
+                arguments=arguments,
+            )
+            yield event(
+                "response.output_item.done", output_index=index + offset, item=_function_call(call)
+            )
         output = _response_output(reply, calls, message_id, text)
-        yield event("response.completed",
-                    response=_response(response_id, model, "completed", output))
+        yield event(
+            "response.completed", response=_response(response_id, model, "completed", output)
+        )
 
 
 async def _deltas(reply: Reply) -> AsyncIterator[str]:
@@ -322,35 +367,52 @@ async def _deltas(reply: Reply) -> AsyncIterator[str]:
 
 
 def _sse(events: AsyncIterator[str]) -> StreamingResponse:
-    return StreamingResponse(events, media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache"})
+    return StreamingResponse(
+        events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )
 
 
 def _chat_tool_call(call: ToolCall) -> dict[str, Any]:
-    return {"id": call.call_id, "type": "function",
-            "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
+    return {
+        "id": call.call_id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+    }
 
 
 def _message(message_id: str, text: str) -> dict[str, Any]:
-    return {"id": message_id, "type": "message", "role": "assistant", "status": "completed",
-            "content": [{"type": "output_text", "text": text, "annotations": []}]}
+    return {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
 
 
-def _function_call(call: ToolCall, status: str = "completed",
-                   arguments: str | None = None) -> dict[str, Any]:
-    return {"id": f"fc_{call.call_id}", "type": "function_call", "call_id": call.call_id,
-            "name": call.name, "status": status,
-            "arguments": json.dumps(call.arguments) if arguments is None else arguments}
+def _function_call(
+    call: ToolCall, status: str = "completed", arguments: str | None = None
+) -> dict[str, Any]:
+    return {
+        "id": f"fc_{call.call_id}",
+        "type": "function_call",
+        "call_id": call.call_id,
+        "name": call.name,
+        "status": status,
+        "arguments": json.dumps(call.arguments) if arguments is None else arguments,
+    }
 
 
-def _response_output(reply: Reply, calls: list[ToolCall], message_id: str,
-                     text: str) -> list[dict[str, Any]]:
+def _response_output(
+    reply: Reply, calls: list[ToolCall], message_id: str, text: str
+) -> list[dict[str, Any]]:
     output = [_message(message_id, text)] if reply.text else []
     return output + [_function_call(c) for c in calls]
 
 
-def _response(response_id: str, model: str, status: str,
-              output: list[dict[str, Any]]) -> dict[str, Any]:
+def _response(
+    response_id: str, model: str, status: str, output: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "id": response_id,
         "object": "response",

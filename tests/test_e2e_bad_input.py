@@ -14,8 +14,12 @@ from tests.conftest import model_env
 
 
 def principal(user_id: str) -> str:
-    data = {"identityProvider": "aad", "userId": user_id, "userDetails": f"{user_id}@x",
-            "userRoles": ["authenticated"]}
+    data = {
+        "identityProvider": "aad",
+        "userId": user_id,
+        "userDetails": f"{user_id}@x",
+        "userRoles": ["authenticated"],
+    }
     return base64.b64encode(json.dumps(data).encode()).decode()
 
 
@@ -39,13 +43,30 @@ def _snapshot(client, thread_id):
         (b'{"type": "threads.get_by_id", "params": {}}', 400, "thread_id"),
         (b'{"type": "threads.add_user_message", "params": {"thread_id": "x"}}', 400, "input"),
         (b'{"type": "threads.list", "params": {"limit": "many"}}', 400, "limit"),
-        (json.dumps({"type": "threads.list", "params": {"x": "y" * 5000}}).encode(), 413,
-         "larger than the limit"),
-        (b'{"type": "attachments.create", "params": {"name": "a.txt", "size": 3, '
-         b'"mime_type": "text/plain"}}', 400, "Attachments are not enabled"),
+        (
+            json.dumps({"type": "threads.list", "params": {"x": "y" * 5000}}).encode(),
+            413,
+            "larger than the limit",
+        ),
+        (
+            b'{"type": "attachments.create", "params": {"name": "a.txt", "size": 3, '
+            b'"mime_type": "text/plain"}}',
+            400,
+            "Attachments are not enabled",
+        ),
     ],
-    ids=["non-json", "empty", "array", "no-type", "unknown-type", "missing-field",
-         "missing-input", "wrong-type", "oversized", "attachments-disabled"],
+    ids=[
+        "non-json",
+        "empty",
+        "array",
+        "no-type",
+        "unknown-type",
+        "missing-field",
+        "missing-input",
+        "wrong-type",
+        "oversized",
+        "attachments-disabled",
+    ],
 )
 def test_bad_input_is_4xx_json_and_changes_nothing(small_host, body, status, fragment):
     client = small_host.client()
@@ -62,8 +83,11 @@ def test_bad_input_is_4xx_json_and_changes_nothing(small_host, body, status, fra
 
 
 def test_wrong_content_type_is_415(small_host):
-    response = httpx.post(small_host.url + "/api/chatkit", content=b"a=b",
-                          headers={"content-type": "application/x-www-form-urlencoded"})
+    response = httpx.post(
+        small_host.url + "/api/chatkit",
+        content=b"a=b",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 415
     assert "application/json" in response.json()["error"]["message"]
 
@@ -91,12 +115,19 @@ def test_unknown_and_foreign_ids_look_the_same(start_host, fake_model):
             ("items.feedback", {"thread_id": tid, "item_ids": [iid], "kind": "negative"}),
             ("threads.add_user_message", {"thread_id": tid, "input": user_input("hi")}),
             ("threads.retry_after_item", {"thread_id": tid, "item_id": iid}),
-            ("threads.custom_action", {"thread_id": tid, "item_id": iid,
-                                       "action": {"type": "clock.refresh", "payload": {}}}),
+            (
+                "threads.custom_action",
+                {
+                    "thread_id": tid,
+                    "item_id": iid,
+                    "action": {"type": "clock.refresh", "payload": {}},
+                },
+            ),
         ]
 
     for (kind, foreign), (_, missing) in zip(
-        attempts(thread_id, item_id), attempts("thr_01JZZZZZZZZZZZZZZZZZZZZZZZ", "msg_nope"),
+        attempts(thread_id, item_id),
+        attempts("thr_01JZZZZZZZZZZZZZZZZZZZZZZZ", "msg_nope"),
         strict=True,
     ):
         a = bob.stream(kind, **foreign)
@@ -112,8 +143,11 @@ def test_unknown_and_foreign_ids_look_the_same(start_host, fake_model):
 
 def test_platform_mode_requires_a_principal(start_host, fake_model):
     host = start_host({**model_env(fake_model), "AUTH_MODE": "platform"})
-    for headers in ({}, {"x-ms-client-principal": "%%%not-base64"},
-                    {"x-ms-client-principal": base64.b64encode(b'{"userId": ""}').decode()}):
+    for headers in (
+        {},
+        {"x-ms-client-principal": "%%%not-base64"},
+        {"x-ms-client-principal": base64.b64encode(b'{"userId": ""}').decode()},
+    ):
         response = host.client(**headers).request("threads.list")
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "unauthorized"

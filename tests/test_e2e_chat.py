@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from tests.fake_model import Reply
 
 
@@ -20,7 +22,7 @@ def test_create_thread_streams_answer_incrementally(host, fake_model):
     # 6 deltas produced 150 ms apart: they must reach the client spread out, not at once.
     assert len(arrivals) == 6
     assert arrivals[-1] - arrivals[0] > 0.5
-    assert all(b - a > 0.05 for a, b in zip(arrivals, arrivals[1:], strict=False))
+    assert all(b - a > 0.05 for a, b in itertools.pairwise(arrivals))
     assert not stream.errors
 
 
@@ -65,10 +67,13 @@ def test_rename_feedback_and_delete(host, fake_model):
     assert renamed["title"] == "Trip to Rome"
     assert client.call("threads.get_by_id", thread_id=thread_id)["title"] == "Trip to Rome"
 
-    assert client.call("items.feedback", thread_id=thread_id, item_ids=[assistant_id],
-                       kind="positive") == {}
-    missing = client.request("items.feedback", thread_id=thread_id, item_ids=["msg_nope"],
-                             kind="negative")
+    assert (
+        client.call("items.feedback", thread_id=thread_id, item_ids=[assistant_id], kind="positive")
+        == {}
+    )
+    missing = client.request(
+        "items.feedback", thread_id=thread_id, item_ids=["msg_nope"], kind="negative"
+    )
     assert missing.status_code == 404
 
     assert client.call("threads.delete", thread_id=thread_id) == {}
@@ -101,10 +106,12 @@ def test_items_list_pages_newest_first_with_cursor(host, fake_model):
         client.add_message(thread_id, text)
 
     first = client.call("items.list", thread_id=thread_id, limit=2, order="desc")
-    second = client.call("items.list", thread_id=thread_id, limit=2, order="desc",
-                         after=first["after"])
-    third = client.call("items.list", thread_id=thread_id, limit=2, order="desc",
-                        after=second["after"])
+    second = client.call(
+        "items.list", thread_id=thread_id, limit=2, order="desc", after=first["after"]
+    )
+    third = client.call(
+        "items.list", thread_id=thread_id, limit=2, order="desc", after=second["after"]
+    )
 
     assert first["has_more"] and second["has_more"] and not third["has_more"]
     seen = [i["id"] for page in (first, second, third) for i in page["data"]]

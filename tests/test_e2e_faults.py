@@ -10,8 +10,11 @@ from tests.fake_model import Reply
 
 
 def _user_texts(client, thread_id):
-    return [i["content"][0]["text"] for i in client.items(thread_id, order="asc")
-            if i["type"] == "user_message"]
+    return [
+        i["content"][0]["text"]
+        for i in client.items(thread_id, order="asc")
+        if i["type"] == "user_message"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -48,8 +51,7 @@ def test_model_failure_is_a_retryable_error_event(start_host, fake_model, reply,
 
     # Retry works and the next turn works.
     fake_model.script(Reply.say("Recovered."), Reply.say("Still here."))
-    retried = client.stream("threads.retry_after_item", thread_id=thread_id,
-                            item_id=items[0]["id"])
+    retried = client.stream("threads.retry_after_item", thread_id=thread_id, item_id=items[0]["id"])
     assert retried.text == "Recovered."
     assert client.add_message(thread_id, "next").text == "Still here."
     assert _user_texts(client, thread_id) == ["Please answer this", "next"]

@@ -21,7 +21,10 @@ def test_picker_lists_models_and_honours_the_choice_per_message(start_host, fake
     host = start_host(env)
     config = httpx.get(host.url + "/api/config").json()
     assert [(m["id"], m["available"], m["default"]) for m in config["models"]] == [
-        ("fast", True, True), ("smart", True, False), ("cloud", False, False)]
+        ("fast", True, True),
+        ("smart", True, False),
+        ("cloud", False, False),
+    ]
     assert "test-key" not in json.dumps(config)
     client = host.client()
 

@@ -11,8 +11,10 @@ def test_second_process_sees_history_and_session_state(start_host, fake_model, t
     env = model_env(fake_model)
 
     first = start_host(env, data_dir=data_dir)
-    fake_model.script(Reply.call("remember_timezone", timezone="Europe/Berlin"),
-                      Reply.say("I will use Berlin time."))
+    fake_model.script(
+        Reply.call("remember_timezone", timezone="Europe/Berlin"),
+        Reply.say("I will use Berlin time."),
+    )
     thread_id = first.client().create_thread("I am in Berlin.").thread_id
     first.stop()
 

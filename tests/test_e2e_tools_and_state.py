@@ -30,7 +30,7 @@ def test_two_turns_on_each_api_path(api_host, fake_model):
 
 
 def test_tool_call_changes_session_state_and_a_later_turn_sees_it(api_host, fake_model):
-    host, api = api_host
+    host, _api = api_host
     fake_model.script(
         Reply.call("remember_timezone", timezone="Tokyo"),
         Reply.say("Done, I'll use Tokyo time."),
@@ -48,8 +48,9 @@ def test_tool_call_changes_session_state_and_a_later_turn_sees_it(api_host, fake
 
 
 def test_clock_widget_streams_and_its_buttons_update_it_in_place(host, fake_model):
-    fake_model.script(Reply.call("get_current_time", timezone="Europe/Paris"),
-                      Reply.say("It is shown above."))
+    fake_model.script(
+        Reply.call("get_current_time", timezone="Europe/Paris"), Reply.say("It is shown above.")
+    )
     client = host.client(**{"X-User-Timezone": "America/New_York"})
     stream = client.create_thread("What time is it in Paris?")
     thread_id = stream.thread_id
@@ -59,14 +60,16 @@ def test_clock_widget_streams_and_its_buttons_update_it_in_place(host, fake_mode
     assert widget["widget"]["children"][0]["value"] == "Europe/Paris"
 
     clicked = client.stream(
-        "threads.custom_action", thread_id=thread_id, item_id=widget["id"],
+        "threads.custom_action",
+        thread_id=thread_id,
+        item_id=widget["id"],
         action={"type": "clock.select_timezone", "payload": {"timezone": "Asia/Tokyo"}},
     )
 
     replaced = clicked.of_type("thread.item.replaced")
     assert len(replaced) == 1 and replaced[0]["item"]["id"] == widget["id"]
     assert replaced[0]["item"]["widget"]["children"][0]["value"] == "Asia/Tokyo"
-    stored = [i for i in client.items(thread_id) if i["id"] == widget["id"]][0]
+    stored = next(i for i in client.items(thread_id) if i["id"] == widget["id"])
     assert stored["widget"]["children"][0]["value"] == "Asia/Tokyo"
     assert stored["widget"]["children"][3]["value"] == "Remembered for this chat"
 
@@ -81,8 +84,9 @@ def test_clock_widget_streams_and_its_buttons_update_it_in_place(host, fake_mode
 def test_unknown_action_is_a_clean_error_event(host, fake_model):
     client = host.client()
     thread_id = client.create_thread("hi").thread_id
-    stream = client.stream("threads.custom_action", thread_id=thread_id,
-                           action={"type": "nope.nothing", "payload": {}})
+    stream = client.stream(
+        "threads.custom_action", thread_id=thread_id, action={"type": "nope.nothing", "payload": {}}
+    )
     assert stream.status == 200
     assert "does not know the action" in stream.errors[0]["message"]
     assert stream.errors[0]["allow_retry"] is False

@@ -30,8 +30,14 @@ def _request(method: str, path: str, body: bytes = b"", path_params=None, header
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    scope = {"type": "http", "method": method, "path": path, "headers": raw_headers,
-             "query_string": b"", "path_params": path_params or {}}
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "headers": raw_headers,
+        "query_string": b"",
+        "path_params": path_params or {},
+    }
     return Request(scope, receive)
 
 
@@ -45,8 +51,10 @@ async def _drain(response) -> list[dict]:
 
 def test_routes_are_declared_with_streaming_types():
     functions = _functions()
-    routes = {name: (f.get_trigger().route, [m.value for m in f.get_trigger().methods])
-              for name, f in functions.items()}
+    routes = {
+        name: (f.get_trigger().route, [m.value for m in f.get_trigger().methods])
+        for name, f in functions.items()
+    }
     assert routes == {
         "chatkit": ("chatkit", ["POST"]),
         "chatkit_use_case": ("chatkit/{use_case}", ["POST"]),
@@ -61,18 +69,24 @@ async def test_direct_calls_stream_and_answer(in_process, fake_model):
     fake_model.script(Reply.say("Direct", " answer"))
     body = json.dumps({"type": "threads.create", "params": {"input": user_input("hi")}})
 
-    response = await chatkit(_request("POST", "/api/chatkit/assistant", body.encode(),
-                                      {"use_case": "assistant"}))
+    response = await chatkit(
+        _request("POST", "/api/chatkit/assistant", body.encode(), {"use_case": "assistant"})
+    )
 
     assert response.media_type == "text/event-stream"
     events = await _drain(response)
     thread_id = events[0]["thread"]["id"]
-    deltas = [e["update"]["delta"] for e in events if e["type"] == "thread.item.updated"
-              and e["update"]["type"] == "assistant_message.content_part.text_delta"]
+    deltas = [
+        e["update"]["delta"]
+        for e in events
+        if e["type"] == "thread.item.updated"
+        and e["update"]["type"] == "assistant_message.content_part.text_delta"
+    ]
     assert "".join(deltas) == "Direct answer"
 
     listed = await functions["chatkit"].get_user_function()(
-        _request("POST", "/api/chatkit", b'{"type": "threads.list", "params": {}}'))
+        _request("POST", "/api/chatkit", b'{"type": "threads.list", "params": {}}')
+    )
     assert [t["id"] for t in json.loads(listed.body)["data"]] == [thread_id]
 
     health = await functions["health"].get_user_function()(_request("GET", "/api/health"))
@@ -83,8 +97,12 @@ async def test_direct_calls_stream_and_answer(in_process, fake_model):
 
 async def test_missing_thread_is_404_before_the_stream(in_process):
     chatkit = _functions()["chatkit"].get_user_function()
-    body = json.dumps({"type": "threads.add_user_message",
-                       "params": {"thread_id": "thr_missing", "input": user_input("x")}})
+    body = json.dumps(
+        {
+            "type": "threads.add_user_message",
+            "params": {"thread_id": "thr_missing", "input": user_input("x")},
+        }
+    )
     response = await chatkit(_request("POST", "/api/chatkit", body.encode()))
     assert response.status_code == 404
     assert json.loads(response.body)["error"]["message"] == "Thread not found."

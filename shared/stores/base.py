@@ -64,9 +64,7 @@ class AppStore(Store[RequestContext], ABC):
         return new_id(_PREFIXES.get(item_type, "itm"))
 
     @abstractmethod
-    async def load_session_state(
-        self, thread_id: str, context: RequestContext
-    ) -> SessionState:
+    async def load_session_state(self, thread_id: str, context: RequestContext) -> SessionState:
         """The thread's session state, or an empty one (version 0) if never saved."""
 
     @abstractmethod

@@ -57,8 +57,10 @@ class SQLiteStore(AppStore):
         self.path = path
         self._db: aiosqlite.Connection | None = None
         self._open_lock = asyncio.Lock()
-        # Serialises multi-statement transactions on the shared connection.
-        self._write_lock = asyncio.Lock()
+        # One statement (or transaction) at a time on the shared connection: an open
+        # cursor from one coroutine would otherwise pin a stale read snapshot under
+        # another coroutine's write, which WAL answers with an immediate "locked".
+        self._lock = asyncio.Lock()
 
     async def _conn(self) -> aiosqlite.Connection:
         if self._db is None:
@@ -66,8 +68,9 @@ class SQLiteStore(AppStore):
                 if self._db is None:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
                     db = await aiosqlite.connect(self.path, isolation_level=None)
-                    await db.execute("PRAGMA journal_mode=WAL")
+                    # The busy timeout first: switching to WAL itself may wait on a lock.
                     await db.execute("PRAGMA busy_timeout=5000")
+                    await db.execute("PRAGMA journal_mode=WAL")
                     await db.execute("PRAGMA synchronous=NORMAL")
                     await db.executescript(_SCHEMA)
                     self._db = db
@@ -80,17 +83,17 @@ class SQLiteStore(AppStore):
 
     async def _one(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         db = await self._conn()
-        async with db.execute(sql, params) as cursor:
+        async with self._lock, db.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def _all(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         db = await self._conn()
-        async with db.execute(sql, params) as cursor:
+        async with self._lock, db.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
         db = await self._conn()
-        async with db.execute(sql, params) as cursor:
+        async with self._lock, db.execute(sql, params) as cursor:
             return cursor.rowcount
 
     # Threads
@@ -126,7 +129,7 @@ class SQLiteStore(AppStore):
     async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
         db = await self._conn()
         key = (context.user_id, thread_id)
-        async with self._write_lock:
+        async with self._lock:
             await db.execute("BEGIN IMMEDIATE")
             try:
                 for sql in (
@@ -174,8 +177,12 @@ class SQLiteStore(AppStore):
     ) -> Page[ThreadItem]:
         limit = max(1, limit)
         rows = await self._page(
-            "items", "user_id = ? AND thread_id = ?", (context.user_id, thread_id),
-            limit, after, order,
+            "items",
+            "user_id = ? AND thread_id = ?",
+            (context.user_id, thread_id),
+            limit,
+            after,
+            order,
         )
         if not rows and after is None:
             # An empty page must not hide that the thread is someone else's or gone.
@@ -198,9 +205,7 @@ class SQLiteStore(AppStore):
             (context.user_id, thread_id, item.id, sort_key_for(item.id), item.model_dump_json()),
         )
 
-    async def load_item(
-        self, thread_id: str, item_id: str, context: RequestContext
-    ) -> ThreadItem:
+    async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
         row = await self._one(
             "SELECT data FROM items WHERE user_id = ? AND thread_id = ? AND id = ?",
             (context.user_id, thread_id, item_id),
@@ -244,9 +249,7 @@ class SQLiteStore(AppStore):
 
     # Session state
 
-    async def load_session_state(
-        self, thread_id: str, context: RequestContext
-    ) -> SessionState:
+    async def load_session_state(self, thread_id: str, context: RequestContext) -> SessionState:
         row = await self._one(
             "SELECT version, data FROM session_state WHERE user_id = ? AND thread_id = ?",
             (context.user_id, thread_id),

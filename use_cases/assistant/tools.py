@@ -23,9 +23,7 @@ def current_zone(turn: TurnContext) -> str:
 
 
 @function_tool
-async def get_current_time(
-    ctx: RunContextWrapper[TurnContext], timezone: str | None = None
-) -> str:
+async def get_current_time(ctx: RunContextWrapper[TurnContext], timezone: str | None = None) -> str:
     """Get the current date and time, and show it to the user as a clock.
 
     Args:
