@@ -68,6 +68,8 @@ class Recorded:
     path: str
     body: dict[str, Any]
     headers: dict[str, str]
+    received_at: float = field(default_factory=time.time)  # wall clock, for benchmarks
+    first_token_at: float | None = None
 
     @property
     def api(self) -> str:
@@ -215,10 +217,10 @@ class FakeModel:
                     "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
                 }
             )
-        return _sse(self._chat_events(reply, calls, model))
+        return _sse(self._chat_events(reply, calls, model, recorded))
 
     async def _chat_events(
-        self, reply: Reply, calls: list[ToolCall], model: str
+        self, reply: Reply, calls: list[ToolCall], model: str, recorded: Recorded
     ) -> AsyncIterator[str]:
         chunk_id = f"chatcmpl-{next(self._ids)}"
 
@@ -235,7 +237,7 @@ class FakeModel:
             return f"data: {json.dumps(data)}\n\n"
 
         yield chunk({"role": "assistant", "content": ""})
-        async for delta in _deltas(reply):
+        async for delta in _deltas(reply, recorded):
             yield chunk({"content": delta})
         for index, call in enumerate(calls):
             call_delta = {"index": index, **_chat_tool_call(call)}
@@ -266,10 +268,16 @@ class FakeModel:
         if not recorded.body.get("stream"):
             output = _response_output(reply, calls, message_id, "".join(reply.text))
             return JSONResponse(_response(response_id, model, "completed", output))
-        return _sse(self._response_events(reply, calls, model, response_id, message_id))
+        return _sse(self._response_events(reply, calls, model, response_id, message_id, recorded))
 
     async def _response_events(
-        self, reply: Reply, calls: list[ToolCall], model: str, response_id: str, message_id: str
+        self,
+        reply: Reply,
+        calls: list[ToolCall],
+        model: str,
+        response_id: str,
+        message_id: str,
+        recorded: Recorded,
     ) -> AsyncIterator[str]:
         seq = itertools.count()
 
@@ -300,7 +308,7 @@ class FakeModel:
                 content_index=0,
                 part=part,
             )
-            async for delta in _deltas(reply):
+            async for delta in _deltas(reply, recorded):
                 text += delta
                 yield event(
                     "response.output_text.delta",
@@ -355,7 +363,7 @@ class FakeModel:
         )
 
 
-async def _deltas(reply: Reply) -> AsyncIterator[str]:
+async def _deltas(reply: Reply, recorded: Recorded) -> AsyncIterator[str]:
     if reply.first_token_delay:
         await asyncio.sleep(reply.first_token_delay)
     for n, delta in enumerate(reply.text):
@@ -363,6 +371,8 @@ async def _deltas(reply: Reply) -> AsyncIterator[str]:
             raise ConnectionAbortedError("scripted cut")
         if n and reply.delay:
             await asyncio.sleep(reply.delay)
+        if recorded.first_token_at is None:
+            recorded.first_token_at = time.time()
         yield delta
 
 
