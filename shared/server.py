@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import anyio
 from agents import Agent, RunConfig, Runner
 from chatkit.agents import stream_agent_response
 from chatkit.errors import CustomStreamError
@@ -205,6 +206,15 @@ class UseCaseServer(ChatKitServer[RequestContext]):
                 "Title generation failed (%s); using the message's first words", type(exc).__name__
             )
             return fallback_title(text)
+
+    async def handle_stream_cancelled(
+        self, thread: ThreadMetadata, pending_items: list[Any], context: RequestContext
+    ) -> None:
+        # Starlette cancels a disconnected stream through an anyio cancel scope, which
+        # cancels every later await too: without a shield only the first write of the
+        # clean-up (the partial answer) lands and the "user cancelled" note is lost.
+        with anyio.CancelScope(shield=True):
+            await super().handle_stream_cancelled(thread, pending_items, context)
 
     # Widget actions
 

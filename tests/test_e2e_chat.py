@@ -118,3 +118,41 @@ def test_items_list_pages_newest_first_with_cursor(host, fake_model):
     assert len(seen) == len(set(seen)) == 6
     asc = [i["id"] for i in client.items(thread_id, order="asc", limit=50)]
     assert seen == list(reversed(asc))
+
+
+def test_stop_mid_stream_keeps_the_partial_answer_and_next_turn_works(host, fake_model):
+    import json
+    import time
+
+    import httpx
+
+    from tests.chatkit_client import user_input
+
+    client = host.client()
+    thread_id = client.create_thread("first").thread_id
+    fake_model.script(Reply.say("One", " two", " three", " four", " five", delay=0.3))
+    body = {
+        "type": "threads.add_user_message",
+        "params": {"thread_id": thread_id, "input": user_input("count slowly")},
+    }
+    deltas = 0
+    with httpx.stream("POST", host.url + "/api/chatkit", json=body, timeout=30) as response:
+        for line in response.iter_lines():
+            if "text_delta" in line:
+                deltas += 1
+                if deltas == 2:
+                    break  # the user pressed Stop: the connection closes
+    # The server notices the disconnect and saves what was streamed so far.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        items = client.items(thread_id, order="asc")
+        if items[-1]["type"] == "assistant_message":
+            break
+        time.sleep(0.1)
+    assert items[-1]["type"] == "assistant_message"
+    assert items[-1]["content"][0]["text"].startswith("One two")
+    assert "five" not in json.dumps(items)
+
+    fake_model.script(Reply.say("Back again."))
+    assert client.add_message(thread_id, "continue").text == "Back again."
+    assert "cancelled" in fake_model.turn_requests[-1].text()

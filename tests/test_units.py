@@ -140,3 +140,53 @@ def test_provider_defaults():
     assert both.resolve(None).provider == "azure"
     assert [o.id for o in both.options] == ["gpt-4o", "openai:gpt-4o"]
     assert both.providers["azure"].auth == "entra_id"
+
+
+def test_local_settings_file_fills_the_environment_but_real_env_wins(tmp_path, monkeypatch):
+    from shared.localhost import load_local_settings, route_prefix
+
+    monkeypatch.setenv("OPENAI_MODEL", "from-env")
+    monkeypatch.delenv("HISTORY_LIMIT", raising=False)
+    settings_file = tmp_path / "local.settings.json"
+    settings_file.write_text(
+        json.dumps(
+            {"IsEncrypted": False, "Values": {"OPENAI_MODEL": "from-file", "HISTORY_LIMIT": "12"}}
+        )
+    )
+
+    applied = load_local_settings(settings_file)
+
+    assert applied == ["HISTORY_LIMIT"]
+    import os
+
+    assert os.environ["HISTORY_LIMIT"] == "12" and os.environ["OPENAI_MODEL"] == "from-env"
+    monkeypatch.delenv("HISTORY_LIMIT")
+    assert load_local_settings(tmp_path / "missing.json") == []
+    assert route_prefix(tmp_path / "missing-host.json") == "api"
+
+
+async def test_keyless_azure_uses_an_entra_token_provider():
+    from openai import AsyncAzureOpenAI
+
+    catalog = ModelCatalog(
+        _settings(
+            azure_openai_endpoint="https://x.openai.azure.com", azure_openai_deployment="gpt-4o"
+        )
+    )
+    client = catalog.client("azure")
+    try:
+        assert isinstance(client, AsyncAzureOpenAI)
+        assert client._azure_ad_token_provider is not None
+        assert client.api_key in (None, "", "<missing API key>")
+        assert catalog.client("azure") is client  # one client per process
+    finally:
+        await catalog.close()
+
+
+async def test_tracing_export_is_off_without_a_real_openai_key(in_process):
+    from agents.tracing import get_trace_provider
+
+    from shared.runtime import get_runtime
+
+    get_runtime()
+    assert get_trace_provider()._disabled is True
