@@ -215,6 +215,32 @@ class ModelCatalog:
         # Compatible servers often need no key, but the client insists on one.
         return AsyncOpenAI(api_key=key or "not-needed", base_url=s.openai_base_url, **common)
 
+    def warm_up(self) -> None:
+        """Do once, before the first byte of the first answer, what would otherwise
+        stall that answer mid-stream on every cold instance.
+
+        The openai package defers building its pydantic models until first use; the
+        Agents SDK creates Responses event objects for every streamed delta (on both API
+        paths), so the first answer froze for ~0.15 s after its first token.
+        """
+        import openai.types.chat
+        import openai.types.responses
+        from pydantic import BaseModel
+
+        for module in (openai.types.responses, openai.types.chat):
+            for value in vars(module).values():
+                if (
+                    isinstance(value, type)
+                    and issubclass(value, BaseModel)
+                    and not value.__pydantic_complete__
+                ):
+                    value.model_rebuild()
+        for provider in self.providers.values():
+            if provider.configured:
+                client = self.client(provider.id)
+                # Resource modules are imported lazily on first attribute access.
+                _ = client.chat.completions, client.responses
+
     def model(self, option: ModelOption) -> Model:
         from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
 

@@ -56,6 +56,7 @@ class Runtime:
                 settings=self.settings,
             )
             self._servers[use_case] = server
+            self.catalog.warm_up()
         return server
 
     async def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import statistics
 
 from tests.fake_model import Reply
 
@@ -21,8 +22,12 @@ def test_create_thread_streams_answer_incrementally(host, fake_model):
     arrivals = stream.delta_arrivals()
     # 6 deltas produced 150 ms apart: they must reach the client spread out, not at once.
     assert len(arrivals) == 6
-    assert arrivals[-1] - arrivals[0] > 0.5
-    assert all(b - a > 0.05 for a, b in itertools.pairwise(arrivals))
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    # Buffering anywhere (or a stall, like the first answer of a fresh process once had
+    # while openai built its models) delivers deltas together: a gap near 0.
+    assert arrivals[-1] - arrivals[0] > 0.5, gaps
+    assert min(gaps) > 0.05, gaps
+    assert statistics.median(gaps) > 0.1, gaps
     assert not stream.errors
 
 
