@@ -17,11 +17,23 @@ if TYPE_CHECKING:
     from shared.stores.base import AppStore
 
 
+class _QuietNotFound(logging.Filter):
+    """ChatKit logs a traceback for every missing thread; those are answered 404."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from chatkit.store import NotFoundError
+
+        return not (record.exc_info and isinstance(record.exc_info[1], NotFoundError))
+
+
 class Runtime:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._servers: dict[str, UseCaseServer] = {}
         logging.getLogger().setLevel(settings.log_level)
+        chatkit_logger = logging.getLogger("chatkit")
+        if not any(isinstance(f, _QuietNotFound) for f in chatkit_logger.filters):
+            chatkit_logger.addFilter(_QuietNotFound())
 
     @cached_property
     def store(self) -> AppStore:
