@@ -29,3 +29,20 @@ ensure_venv() {
     echo "$digest" > "$stamp"
   fi
 }
+
+# The local Azure stand-ins the tests start (Azurite, the Cosmos DB stand-in), pinned
+# by package-lock.json. Needs Node.js 18+ and npm.
+ensure_node_modules() {
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "error: npm not found; install Node.js 18 or newer (the tests run Azurite and a Cosmos DB stand-in)" >&2
+    exit 1
+  fi
+  local stamp="$ROOT/node_modules/.installed-lock"
+  local digest
+  digest="$(cksum < "$ROOT/package-lock.json")"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+    echo "Installing Node.js test servers (npm ci)"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$digest" > "$stamp"
+  fi
+}

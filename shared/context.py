@@ -13,13 +13,30 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from shared.ids import new_ulid
 
 
+@dataclass
+class StoreMetrics:
+    """Store round trips and Cosmos request units spent on one request."""
+
+    requests: int = 0
+    request_units: float = 0.0
+    seconds: float = 0.0
+
+    def record(self, seconds: float, request_units: float = 0.0) -> None:
+        self.requests += 1
+        self.seconds += seconds
+        self.request_units += request_units
+
+
 @dataclass(frozen=True)
 class RequestContext:
     user_id: str
     use_case: str
     locale: str = "en"
     timezone: str | None = None
+    # Where this app is reachable from the caller, for absolute upload/preview URLs.
+    base_url: str = "http://localhost:7071"
     request_id: str = field(default_factory=new_ulid)
+    metrics: StoreMetrics = field(default_factory=StoreMetrics, compare=False)
 
 
 _LANG_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")

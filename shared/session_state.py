@@ -60,7 +60,7 @@ class SessionStateHandle:
                 return self.data
             try:
                 self._state = await self._store.save_session_state(
-                    self._thread_id, data, self._state.version, self._context
+                    self._thread_id, data, self._state, self._context
                 )
                 return self.data
             except SessionStateConflict:

@@ -17,6 +17,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ModelApi = Literal["responses", "chat_completions"]
 AuthMode = Literal["local", "platform"]
+UploadMode = Literal["direct", "app"]
+ImageInput = Literal["data_url", "url"]
+
+DEFAULT_ATTACHMENT_TYPES = (
+    "image/png,image/jpeg,image/gif,image/webp,"
+    "application/pdf,text/plain,text/markdown,text/csv,application/json"
+)
 ProviderId = Literal["azure", "openai"]
 
 
@@ -56,6 +63,28 @@ class Settings(BaseSettings):
     model_timeout_seconds: float = Field(default=60.0, gt=0)
     model_max_retries: int = Field(default=2, ge=0, le=10)
 
+    # Cosmos DB: setting COSMOS_ENDPOINT selects it over the embedded store.
+    cosmos_endpoint: str | None = None
+    cosmos_key: SecretStr | None = None
+    cosmos_database: str = Field(default="chatkit", min_length=1)
+    cosmos_container: str = Field(default="chat", min_length=1)
+    cosmos_create_if_missing: bool = True
+    cosmos_ttl_seconds: int = Field(default=0, ge=0)
+
+    # Blob Storage for attachment bytes; otherwise files under DATA_DIR/attachments.
+    azure_storage_connection_string: SecretStr | None = None
+    azure_storage_account_url: str | None = None
+    attachments_container: str = Field(default="attachments", min_length=3, max_length=63)
+    attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    attachment_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: DEFAULT_ATTACHMENT_TYPES.split(",")
+    )
+    attachment_upload: UploadMode = "direct"
+    attachment_image_input: ImageInput = "data_url"
+    attachment_url_ttl_seconds: int = Field(default=300, ge=30, le=86_400)
+    max_attachments_per_message: int = Field(default=10, ge=0, le=100)
+    public_base_url: str | None = None
+
     auth_mode: AuthMode = "local"
     local_user_id: str = Field(default="local-user", min_length=1, max_length=128)
     data_dir: Path = Path(".data")
@@ -72,6 +101,9 @@ class Settings(BaseSettings):
         "azure_openai_deployment",
         "default_model",
         "chatkit_domain_key",
+        "cosmos_endpoint",
+        "azure_storage_account_url",
+        "public_base_url",
         mode="before",
     )
     @classmethod
@@ -81,7 +113,13 @@ class Settings(BaseSettings):
             return None
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("openai_api_key", "azure_openai_api_key", mode="before")
+    @field_validator(
+        "openai_api_key",
+        "azure_openai_api_key",
+        "cosmos_key",
+        "azure_storage_connection_string",
+        mode="before",
+    )
     @classmethod
     def _blank_secret_is_unset(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
@@ -116,6 +154,13 @@ class Settings(BaseSettings):
                 ) from exc
         return value
 
+    @field_validator("attachment_types", mode="before")
+    @classmethod
+    def _parse_types(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [t.strip().lower() for t in value.split(",") if t.strip()]
+        return value
+
     @field_validator("models")
     @classmethod
     def _unique_model_ids(cls, value: list[ModelOption]) -> list[ModelOption]:
@@ -124,6 +169,16 @@ class Settings(BaseSettings):
         if duplicates:
             raise ValueError(f"model ids must be unique; repeated: {', '.join(duplicates)}")
         return value
+
+    @property
+    def store_kind(self) -> str:
+        return "cosmos" if self.cosmos_endpoint else "sqlite"
+
+    @property
+    def attachment_backend(self) -> str:
+        if self.azure_storage_connection_string or self.azure_storage_account_url:
+            return "blob"
+        return "local"
 
     @property
     def resolved_data_dir(self) -> Path:

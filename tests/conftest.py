@@ -170,3 +170,27 @@ async def in_process(
     await reset_runtime()
     yield env
     await reset_runtime()
+
+
+@pytest.fixture(scope="session")
+def cosmos_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.servers import CosmosStandIn
+
+    server = CosmosStandIn(tmp_path_factory.mktemp("cosmos"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.servers import Azurite
+
+    server = Azurite(tmp_path_factory.mktemp("azurite"))
+    yield server
+    server.stop()
+
+
+def cosmos_env(server: Any, database: str) -> dict[str, str]:
+    """Settings that switch the app to the Cosmos stand-in, one database per test."""
+    return {"COSMOS_ENDPOINT": server.endpoint, "COSMOS_KEY": server.key,
+            "COSMOS_DATABASE": database}

@@ -12,6 +12,7 @@ from chatkit.types import AssistantMessageContent, AssistantMessageItem, ThreadM
 from shared.context import RequestContext
 from shared.errors import SessionStateConflict
 from shared.session_state import SessionStateHandle
+from shared.stores.base import SessionState
 from shared.stores.sqlite import SQLiteStore
 
 ALICE = RequestContext(user_id="alice", use_case="assistant")
@@ -77,12 +78,13 @@ async def test_keyset_pages_in_both_orders(store):
 
 async def test_session_state_compare_and_swap(store):
     thread = await _thread(store, ALICE)
-    saved = await store.save_session_state(thread.id, {"a": 1}, 0, ALICE)
+    empty = await store.load_session_state(thread.id, ALICE)
+    saved = await store.save_session_state(thread.id, {"a": 1}, empty, ALICE)
     assert saved.version == 1
     with pytest.raises(SessionStateConflict):
-        await store.save_session_state(thread.id, {"a": 2}, 0, ALICE)
+        await store.save_session_state(thread.id, {"a": 2}, empty, ALICE)
     with pytest.raises(SessionStateConflict):
-        await store.save_session_state(thread.id, {"a": 2}, 5, ALICE)
+        await store.save_session_state(thread.id, {"a": 2}, SessionState(version=5), ALICE)
     assert (await store.load_session_state(thread.id, ALICE)).data == {"a": 1}
 
 
@@ -109,7 +111,7 @@ async def test_delete_thread_removes_everything(store):
     thread = await _thread(store, ALICE)
     item = _message(store, thread, "x")
     await store.add_thread_item(thread.id, item, ALICE)
-    await store.save_session_state(thread.id, {"x": 1}, 0, ALICE)
+    await store.save_session_state(thread.id, {"x": 1}, SessionState(), ALICE)
     await store.save_feedback(thread.id, [item.id], "positive", ALICE)
 
     await store.delete_thread(thread.id, ALICE)

@@ -45,11 +45,17 @@ def sort_key_for(item_id: str) -> str:
 class SessionState(BaseModel):
     """A thread's small JSON state that tools and widget actions share.
 
-    `version` is 0 until first saved; saves must name the version they read.
+    `version` is 0 until first saved; saves must pass the state they read. `etag` is
+    the backend's own concurrency token where it has one (Cosmos DB).
     """
 
     data: dict[str, Any] = Field(default_factory=dict)
     version: int = 0
+    etag: str | None = None
+
+
+class StoreUnavailable(Exception):
+    """The backend stayed busy or unreachable after the SDK's retries; try again later."""
 
 
 class AppStore(Store[RequestContext], ABC):
@@ -72,10 +78,10 @@ class AppStore(Store[RequestContext], ABC):
         self,
         thread_id: str,
         data: dict[str, Any],
-        expected_version: int,
+        expected: SessionState,
         context: RequestContext,
     ) -> SessionState:
-        """Write `data` if the stored version is still `expected_version`.
+        """Write `data` if the stored state is still the `expected` one (as loaded).
 
         Raises `SessionStateConflict` otherwise; never overwrites a newer state.
         """

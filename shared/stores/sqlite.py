@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -81,20 +82,31 @@ class SQLiteStore(AppStore):
             await self._db.close()
             self._db = None
 
-    async def _one(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    async def _one(
+        self, sql: str, params: tuple[Any, ...], context: RequestContext
+    ) -> tuple[Any, ...] | None:
         db = await self._conn()
+        started = time.perf_counter()
         async with self._lock, db.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+            row = await cursor.fetchone()
+        context.metrics.record(time.perf_counter() - started)
+        return row
 
-    async def _all(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    async def _all(self, sql: str, params: tuple[Any, ...], context: RequestContext) -> list[Any]:
         db = await self._conn()
+        started = time.perf_counter()
         async with self._lock, db.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+            rows = list(await cursor.fetchall())
+        context.metrics.record(time.perf_counter() - started)
+        return rows
 
-    async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
+    async def _write(self, sql: str, params: tuple[Any, ...], context: RequestContext) -> int:
         db = await self._conn()
+        started = time.perf_counter()
         async with self._lock, db.execute(sql, params) as cursor:
-            return cursor.rowcount
+            changed = cursor.rowcount
+        context.metrics.record(time.perf_counter() - started)
+        return changed
 
     # Threads
 
@@ -102,6 +114,7 @@ class SQLiteStore(AppStore):
         row = await self._one(
             "SELECT data FROM threads WHERE user_id = ? AND id = ?",
             (context.user_id, thread_id),
+            context,
         )
         if row is None:
             raise NotFoundError(f"Thread {thread_id} not found")
@@ -113,12 +126,15 @@ class SQLiteStore(AppStore):
             "INSERT INTO threads (user_id, id, sort_key, data) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (user_id, id) DO UPDATE SET data = excluded.data",
             (context.user_id, thread.id, sort_key_for(thread.id), data),
+            context,
         )
 
     async def load_threads(
         self, limit: int, after: str | None, order: str, context: RequestContext
     ) -> Page[ThreadMetadata]:
-        rows = await self._page("threads", "user_id = ?", (context.user_id,), limit, after, order)
+        rows = await self._page(
+            "threads", "user_id = ?", (context.user_id,), limit, after, order, context
+        )
         page = [ThreadMetadata.model_validate_json(r[1]) for r in rows[:limit]]
         return Page(
             data=page,
@@ -129,6 +145,7 @@ class SQLiteStore(AppStore):
     async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
         db = await self._conn()
         key = (context.user_id, thread_id)
+        started = time.perf_counter()
         async with self._lock:
             await db.execute("BEGIN IMMEDIATE")
             try:
@@ -144,6 +161,7 @@ class SQLiteStore(AppStore):
             except BaseException:
                 await db.execute("ROLLBACK")
                 raise
+        context.metrics.record(time.perf_counter() - started)
 
     async def _page(
         self,
@@ -153,6 +171,7 @@ class SQLiteStore(AppStore):
         limit: int,
         after: str | None,
         order: str,
+        context: RequestContext,
     ) -> list[Any]:
         """Keyset pagination on sort_key; the cursor handed out is the sort key itself."""
         direction = "DESC" if order == "desc" else "ASC"
@@ -163,6 +182,7 @@ class SQLiteStore(AppStore):
             f"SELECT sort_key, data FROM {table} WHERE {where} "  # noqa: S608 - fixed names
             f"ORDER BY sort_key {direction} LIMIT ?",
             (*params, max(1, limit) + 1),
+            context,
         )
 
     # Items
@@ -183,6 +203,7 @@ class SQLiteStore(AppStore):
             limit,
             after,
             order,
+            context,
         )
         if not rows and after is None:
             # An empty page must not hide that the thread is someone else's or gone.
@@ -203,12 +224,14 @@ class SQLiteStore(AppStore):
             "INSERT INTO items (user_id, thread_id, id, sort_key, data) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (user_id, thread_id, id) DO UPDATE SET data = excluded.data",
             (context.user_id, thread_id, item.id, sort_key_for(item.id), item.model_dump_json()),
+            context,
         )
 
     async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
         row = await self._one(
             "SELECT data FROM items WHERE user_id = ? AND thread_id = ? AND id = ?",
             (context.user_id, thread_id, item_id),
+            context,
         )
         if row is None:
             raise NotFoundError(f"Item {item_id} not found")
@@ -220,6 +243,7 @@ class SQLiteStore(AppStore):
         await self._write(
             "DELETE FROM items WHERE user_id = ? AND thread_id = ? AND id = ?",
             (context.user_id, thread_id, item_id),
+            context,
         )
 
     # Attachments (metadata; the bytes live in an AttachmentStore)
@@ -230,12 +254,14 @@ class SQLiteStore(AppStore):
             "ON CONFLICT (user_id, id) DO UPDATE SET "
             "thread_id = excluded.thread_id, data = excluded.data",
             (context.user_id, attachment.id, attachment.thread_id, attachment.model_dump_json()),
+            context,
         )
 
     async def load_attachment(self, attachment_id: str, context: RequestContext) -> Attachment:
         row = await self._one(
             "SELECT data FROM attachments WHERE user_id = ? AND id = ?",
             (context.user_id, attachment_id),
+            context,
         )
         if row is None:
             raise NotFoundError(f"Attachment {attachment_id} not found")
@@ -245,6 +271,7 @@ class SQLiteStore(AppStore):
         await self._write(
             "DELETE FROM attachments WHERE user_id = ? AND id = ?",
             (context.user_id, attachment_id),
+            context,
         )
 
     # Session state
@@ -253,6 +280,7 @@ class SQLiteStore(AppStore):
         row = await self._one(
             "SELECT version, data FROM session_state WHERE user_id = ? AND thread_id = ?",
             (context.user_id, thread_id),
+            context,
         )
         if row is None:
             return SessionState()
@@ -262,9 +290,10 @@ class SQLiteStore(AppStore):
         self,
         thread_id: str,
         data: dict[str, Any],
-        expected_version: int,
+        expected: SessionState,
         context: RequestContext,
     ) -> SessionState:
+        expected_version = expected.version
         encoded = json.dumps(data, separators=(",", ":"))
         new_version = expected_version + 1
         if expected_version == 0:
@@ -272,6 +301,7 @@ class SQLiteStore(AppStore):
                 "INSERT INTO session_state (user_id, thread_id, version, data) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (user_id, thread_id) DO NOTHING",
                 (context.user_id, thread_id, new_version, encoded),
+                context,
             )
         else:
             # Compare-and-swap in one statement: atomic even across processes.
@@ -279,6 +309,7 @@ class SQLiteStore(AppStore):
                 "UPDATE session_state SET version = ?, data = ? "
                 "WHERE user_id = ? AND thread_id = ? AND version = ?",
                 (new_version, encoded, context.user_id, thread_id, expected_version),
+                context,
             )
         if changed != 1:
             raise SessionStateConflict(thread_id)
@@ -300,6 +331,7 @@ class SQLiteStore(AppStore):
         rows = await self._all(
             f"SELECT id FROM items WHERE user_id = ? AND thread_id = ? AND id IN ({marks})",  # noqa: S608
             (context.user_id, thread_id, *item_ids),
+            context,
         )
         now = datetime.now(UTC).isoformat()
         for (item_id,) in rows:
@@ -308,6 +340,7 @@ class SQLiteStore(AppStore):
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, thread_id, item_id) "
                 "DO UPDATE SET kind = excluded.kind, created_at = excluded.created_at",
                 (context.user_id, thread_id, item_id, kind, now),
+                context,
             )
         return len(rows)
 
@@ -317,5 +350,6 @@ class SQLiteStore(AppStore):
         rows = await self._all(
             "SELECT item_id, kind FROM feedback WHERE user_id = ? AND thread_id = ?",
             (context.user_id, thread_id),
+            context,
         )
         return {item_id: kind for item_id, kind in rows}

@@ -1,0 +1,99 @@
+"""Local stand-ins for Azure services, started on free loopback ports by the tests.
+
+The npm packages come from package.json (installed by scripts/test); nothing is
+downloaded at run time. Each server is stopped by its pid.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+NODE_MODULES = ROOT / "node_modules"
+
+# The public Cosmos DB emulator key; the stand-in checks no auth.
+COSMOS_KEY = (
+    "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
+)
+# Azurite's documented development account.
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, log: Path, tls: bool = False) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                if tls:
+                    context = ssl.create_default_context()
+                    context.check_hostname = False
+                    context.verify_mode = ssl.CERT_NONE
+                    context.wrap_socket(sock).close()
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server did not open port {port}:\n{log.read_text()}")
+
+
+class LocalServer:
+    def __init__(self, args: list[str], port: int, log: Path, tls: bool = False):
+        if shutil.which(args[0]) is None and not Path(args[0]).exists():
+            raise RuntimeError(f"{args[0]} not found: run scripts/test (it installs Node.js deps)")
+        self.port = port
+        self.log = log
+        self._log_file = log.open("wb")
+        self.process = subprocess.Popen(
+            args, cwd=ROOT, stdout=self._log_file, stderr=subprocess.STDOUT
+        )
+        _wait_for_port(port, self.process, log, tls)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log_file.close()
+
+
+class CosmosStandIn(LocalServer):
+    def __init__(self, log_dir: Path):
+        port = free_port()
+        script = str(ROOT / "tests" / "servers" / "cosmos_standin.js")
+        super().__init__(["node", script, "127.0.0.1", str(port)], port,
+                         log_dir / "cosmos.log", tls=True)
+        self.endpoint = f"https://127.0.0.1:{port}"
+        self.key = COSMOS_KEY
+
+
+class Azurite(LocalServer):
+    def __init__(self, log_dir: Path):
+        port = free_port()
+        binary = str(NODE_MODULES / ".bin" / "azurite-blob")
+        super().__init__(
+            [binary, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence",
+             "--skipApiVersionCheck", "--loose", "--disableTelemetry"],
+            port, log_dir / "azurite.log",
+        )
+        self.blob_endpoint = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
+        self.connection_string = (
+            f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};"
+            f"AccountKey={AZURITE_KEY};BlobEndpoint={self.blob_endpoint};"
+        )
