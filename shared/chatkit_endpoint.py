@@ -20,14 +20,18 @@ from chatkit.types import (
     ChatKitReq,
     ErrorEvent,
     InputTranscribeReq,
+    ThreadsAddUserMessageReq,
+    ThreadsCreateReq,
+    ThreadsDeleteReq,
     ThreadsRetryAfterItemReq,
     ThreadsSyncCustomActionReq,
     is_streaming_req,
 )
 from pydantic import TypeAdapter, ValidationError
 
+from shared.attachments.policy import AttachmentNotUploaded
 from shared.context import RequestContext
-from shared.errors import ApiError, BadRequest, NotFound
+from shared.errors import ApiError, BadRequest, NotFound, StoreUnavailable
 from shared.runtime import get_runtime
 
 logger = logging.getLogger(__name__)
@@ -64,26 +68,71 @@ def _describe(error: ValidationError) -> str:
     return f"Invalid ChatKit request: {where}: {first['msg']}."
 
 
-def _unsupported(request: ChatKitReq, attachments_enabled: bool) -> str | None:
-    if isinstance(request, AttachmentsCreateReq | AttachmentsDeleteReq) and not attachments_enabled:
+def _unsupported(request: ChatKitReq, max_attachments: int) -> str | None:
+    if isinstance(request, AttachmentsCreateReq) and max_attachments == 0:
         return "Attachments are not enabled on this server."
     if isinstance(request, InputTranscribeReq):
         return "Dictation is not supported on this server."
     if isinstance(request, ThreadsSyncCustomActionReq):
         return "Synchronous custom actions are not supported; use threads.custom_action."
-    if is_streaming_req(request) and hasattr(request.params, "input"):
-        if request.params.input.attachments and not attachments_enabled:
-            return "Attachments are not enabled on this server."
+    if isinstance(request, ThreadsCreateReq | ThreadsAddUserMessageReq):
+        count = len(request.params.input.attachments)
+        if count > max_attachments:
+            return f"A message can carry at most {max_attachments} attachments ({count} sent)."
     return None
+
+
+async def _prepare(request: ChatKitReq, context: RequestContext) -> None:
+    """Checks and clean-up that must happen before ChatKit touches the store."""
+    runtime = get_runtime()
+    store, files = runtime.store, runtime.attachments
+    if isinstance(request, ThreadsCreateReq | ThreadsAddUserMessageReq):
+        # Bytes uploaded straight to Blob were never seen by the app: check them now,
+        # before the message is stored, so a bad file fails the send cleanly.
+        for attachment_id in dict.fromkeys(request.params.input.attachments):
+            try:
+                attachment = await store.load_attachment(attachment_id, context)
+            except NotFoundError:
+                raise NotFound("Attachment not found.") from None
+            metadata = attachment.metadata or {}
+            if "size" in metadata:
+                continue  # checked when it was uploaded through the app
+            try:
+                size = await files.verify(attachment, context)
+            except AttachmentNotUploaded:
+                raise
+            except ApiError:
+                await store.delete_attachment(attachment.id, context)
+                raise
+            await store.save_attachment(
+                attachment.model_copy(
+                    update={"upload_descriptor": None, "metadata": {**metadata, "size": size}}
+                ),
+                context,
+            )
+    elif isinstance(request, AttachmentsDeleteReq):
+        try:
+            await store.load_attachment(request.params.attachment_id, context)
+        except NotFoundError:
+            raise NotFound("Attachment not found.") from None
+    elif isinstance(request, ThreadsDeleteReq):
+        # The store removes metadata; the bytes go first so none are left orphaned.
+        try:
+            attachments = await store.list_thread_attachments(request.params.thread_id, context)
+        except NotFoundError:
+            attachments = []
+        for attachment in attachments:
+            await files.delete_attachment(attachment.id, context)
 
 
 async def handle(body: bytes, context: RequestContext) -> Response:
     runtime = get_runtime()
     server = runtime.server(context.use_case)
     request = parse_request(body)
-    problem = _unsupported(request, server.attachment_store is not None)
+    problem = _unsupported(request, runtime.settings.max_attachments_per_message)
     if problem:
         raise BadRequest(problem, code="unsupported")
+    await _prepare(request, context)
     try:
         result = await server.process(body, context)
     except NotFoundError:
@@ -136,6 +185,8 @@ async def _continue(
             yield chunk
     except ApiError as exc:
         yield _error_event(exc.message, allow_retry=False)
+    except StoreUnavailable:
+        yield _error_event("The chat store is busy right now. Please try again.", True)
     except NotFoundError:
         yield _error_event("Thread or item not found.", allow_retry=False)
     except Exception:

@@ -2,13 +2,17 @@
 
 ChatKit's default converter sends earlier assistant turns as `output_text` parts, which
 the Agents SDK's Chat Completions path rejects on the second turn; plain string content
-works on both. Widgets and hidden context reach the model as short text.
+works on both. Widgets and hidden context reach the model as short text. Attachments
+reach it as content: images as image input, PDFs as file input, text files inline.
 """
 
 from __future__ import annotations
 
+import base64
 import json
-from typing import Any
+import logging
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from agents import TResponseInputItem
 from chatkit.agents import ThreadItemConverter
@@ -22,8 +26,21 @@ from chatkit.types import (
 from chatkit.widgets import WidgetComponentBase
 from openai.types.responses import ResponseInputTextParam
 
+from shared.attachments.policy import base_type
+
+if TYPE_CHECKING:
+    from openai.types.responses import ResponseInputContentParam
+
+    from shared.attachments.base import AppAttachmentStore
+    from shared.context import RequestContext
+    from shared.settings import ImageInput
+
+logger = logging.getLogger(__name__)
+
 _TEXT_FIELDS = ("title", "value", "label", "text")
 _MAX_WIDGET_TEXT = 2_000
+_MAX_INLINE_TEXT = 100_000
+_TEXT_TYPES = {"text/plain", "text/markdown", "text/csv", "application/json"}
 
 
 def widget_text(widget: WidgetComponentBase) -> str:
@@ -50,6 +67,25 @@ def _user_text(text: str) -> TResponseInputItem:
 
 
 class HistoryConverter(ThreadItemConverter):
+    """One per turn: it reads attachment bytes as the request's user.
+
+    `include` names the attachments whose content is sent (the newest ones in the
+    window); older ones are mentioned by name so a long thread does not re-send
+    every image on every turn.
+    """
+
+    def __init__(
+        self,
+        attachments: AppAttachmentStore | None = None,
+        context: RequestContext | None = None,
+        include: Collection[str] = (),
+        image_input: ImageInput = "data_url",
+    ):
+        self.attachments = attachments
+        self.context = context
+        self.include = set(include)
+        self.image_input = image_input
+
     async def assistant_message_to_input(self, item: AssistantMessageItem) -> TResponseInputItem:
         text = "".join(part.text for part in item.content)
         return {"type": "message", "role": "assistant", "content": text}
@@ -65,9 +101,45 @@ class HistoryConverter(ThreadItemConverter):
     async def tag_to_message_content(self, tag: UserMessageTagContent) -> ResponseInputTextParam:
         return {"type": "input_text", "text": f"@{tag.text}: {json.dumps(tag.data)[:1000]}"}
 
-    async def attachment_to_message_content(self, attachment: Attachment) -> ResponseInputTextParam:
-        # Attachment bytes are not sent yet: the model is told what was attached.
-        return {
+    async def attachment_to_message_content(
+        self, attachment: Attachment
+    ) -> ResponseInputContentParam:
+        mentioned: ResponseInputTextParam = {
             "type": "input_text",
             "text": f"[The user attached '{attachment.name}' ({attachment.mime_type})]",
         }
+        if self.attachments is None or self.context is None or attachment.id not in self.include:
+            return mentioned
+        kind = base_type(attachment.mime_type)
+        try:
+            if kind.startswith("image/"):
+                url = None
+                if self.image_input == "url":
+                    url = await self.attachments.read_url(attachment, self.context)
+                if url is None:
+                    url = _data_url(kind, await self.attachments.read(attachment.id, self.context))
+                return {"type": "input_image", "image_url": url, "detail": "auto"}
+            data = await self.attachments.read(attachment.id, self.context)
+            if kind in _TEXT_TYPES:
+                text = data.decode("utf-8", errors="replace")[:_MAX_INLINE_TEXT]
+                return {
+                    "type": "input_text",
+                    "text": f"Contents of the attached file '{attachment.name}':\n{text}",
+                }
+            return {
+                "type": "input_file",
+                "file_data": _data_url(kind, data),
+                "filename": attachment.name,
+            }
+        except (FileNotFoundError, OSError, ValueError) as exc:
+            logger.warning("Attachment %s unreadable: %s", attachment.id, type(exc).__name__)
+        except Exception as exc:  # a missing blob must not fail the whole turn
+            logger.warning("Attachment %s unreadable: %s", attachment.id, type(exc).__name__)
+        return {
+            "type": "input_text",
+            "text": f"[The user attached '{attachment.name}', which is no longer available]",
+        }
+
+
+def _data_url(mime_type: str, data: bytes) -> str:
+    return f"data:{mime_type};base64,{base64.b64encode(data).decode()}"

@@ -55,3 +55,7 @@ class ConfigurationError(ApiError):
 
 class SessionStateConflict(Exception):
     """Another request changed the thread's session state since it was read."""
+
+
+class StoreUnavailable(Exception):
+    """The store stayed busy or unreachable after the SDK's retries; try again later."""

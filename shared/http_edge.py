@@ -12,7 +12,13 @@ from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Respon
 
 from shared.auth import user_id_from_headers
 from shared.context import RequestContext, locale_from_accept_language, valid_timezone
-from shared.errors import ApiError, ConfigurationError, PayloadTooLarge, UnsupportedMediaType
+from shared.errors import (
+    ApiError,
+    ConfigurationError,
+    PayloadTooLarge,
+    StoreUnavailable,
+    UnsupportedMediaType,
+)
 from shared.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -27,7 +33,18 @@ def request_context(req: Request, settings: Settings, use_case: str) -> RequestC
         use_case=use_case,
         locale=locale_from_accept_language(headers.get("accept-language")),
         timezone=valid_timezone(headers.get("x-user-timezone")),
+        base_url=public_base_url(req, settings),
     )
+
+
+def public_base_url(req: Request, settings: Settings) -> str:
+    """Where callers reach this app, for the absolute URLs in upload descriptors."""
+    if settings.public_base_url:
+        return settings.public_base_url.rstrip("/")
+    # Behind Static Web Apps or a gateway, the original host arrives forwarded.
+    host = req.headers.get("x-forwarded-host") or req.headers.get("host") or req.url.netloc
+    scheme = req.headers.get("x-forwarded-proto") or req.url.scheme
+    return f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}"
 
 
 async def read_body(req: Request, limit: int) -> bytes:
@@ -53,6 +70,15 @@ def error_response(exc: BaseException) -> Response:
     """Any failure -> JSON a client can show; details stay in the logs."""
     if isinstance(exc, SettingsError):
         exc = ConfigurationError(str(exc))
+    if isinstance(exc, StoreUnavailable):
+        logger.warning("Store unavailable: %s", exc)
+        response = json_response(
+            {"error": {"code": "store_unavailable",
+                       "message": "The chat store is busy right now. Please try again."}},
+            503,
+        )
+        response.headers["Retry-After"] = "2"
+        return response
     if isinstance(exc, ApiError):
         if exc.status >= 500:
             logger.error("%s: %s", exc.code, exc.message)

@@ -21,7 +21,15 @@ def config_body(runtime: Runtime) -> dict[str, Any]:
         "models": catalog.public_models(),
         "default_model": default_model.id if default_model else None,
         "model_configured": catalog.any_configured,
-        "attachments": {"enabled": False, "max_bytes": 0, "accept": []},
+        "attachments": {
+            "enabled": settings.max_attachments_per_message > 0,
+            "max_bytes": settings.attachment_max_bytes,
+            "max_per_message": settings.max_attachments_per_message,
+            "accept": settings.attachment_types,
+            "upload": (
+                "app" if settings.attachment_backend == "local" else settings.attachment_upload
+            ),
+        },
         "chatkit": {
             "api_path": "/api/chatkit",
             "domain_key": settings.chatkit_domain_key,
@@ -36,7 +44,8 @@ def health_body(runtime: Runtime) -> dict[str, Any]:
     return {
         "status": "ok",
         "version": API_VERSION,
-        "store": {"kind": "sqlite"},
+        "store": {"kind": runtime.settings.store_kind},
+        "attachments": {"kind": runtime.settings.attachment_backend},
         "model_providers": [p.public() for p in runtime.catalog.providers.values()],
         "auth_mode": runtime.settings.auth_mode,
         "use_cases": sorted(registry()),

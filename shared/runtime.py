@@ -12,6 +12,7 @@ from shared.errors import NotFound
 from shared.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from shared.attachments.base import AppAttachmentStore
     from shared.providers import ModelCatalog
     from shared.server import UseCaseServer
     from shared.stores.base import AppStore
@@ -37,9 +38,28 @@ class Runtime:
 
     @cached_property
     def store(self) -> AppStore:
+        if self.settings.store_kind == "cosmos":
+            from shared.stores.cosmos import CosmosStore
+
+            return CosmosStore.from_settings(self.settings)
         from shared.stores.sqlite import SQLiteStore
 
         return SQLiteStore(self.settings.resolved_data_dir / "chatkit.sqlite3")
+
+    @cached_property
+    def attachments(self) -> AppAttachmentStore:
+        from shared.attachments.policy import AttachmentPolicy
+
+        if self.settings.attachment_backend == "blob":
+            from shared.attachments.blob import BlobAttachmentStore
+
+            return BlobAttachmentStore.from_settings(self.settings)
+        from shared.attachments.local import LocalAttachmentStore
+
+        return LocalAttachmentStore(
+            self.settings.resolved_data_dir / "attachments",
+            AttachmentPolicy.from_settings(self.settings),
+        )
 
     @cached_property
     def catalog(self) -> ModelCatalog:
@@ -66,6 +86,7 @@ class Runtime:
                 store=self.store,
                 catalog=self.catalog,
                 settings=self.settings,
+                attachment_store=self.attachments,
             )
             self._servers[use_case] = server
             self.catalog.warm_up()
@@ -74,6 +95,8 @@ class Runtime:
     async def close(self) -> None:
         if "store" in self.__dict__:
             await self.store.close()
+        if "attachments" in self.__dict__:
+            await self.attachments.close()
         if "catalog" in self.__dict__:
             await self.catalog.close()
 

@@ -19,7 +19,7 @@ from agents import Agent, RunConfig, Runner
 from chatkit.agents import stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer
-from chatkit.store import AttachmentStore, NotFoundError
+from chatkit.store import NotFoundError
 from chatkit.types import (
     Action,
     AssistantMessageItem,
@@ -34,6 +34,7 @@ from chatkit.types import (
     WidgetItem,
 )
 
+from shared.attachments.base import AppAttachmentStore
 from shared.context import RequestContext
 from shared.converter import HistoryConverter
 from shared.model_errors import describe_model_error
@@ -47,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 _TITLE_INSTRUCTIONS = (Path(__file__).parent / "prompts" / "thread_title.md").read_text()
 _TITLE_MAX_CHARS = 60
+# How many of the newest attachments in the history window reach the model as content.
+_ATTACHMENTS_SENT = 5
 
 
 def fallback_title(text: str) -> str:
@@ -56,6 +59,14 @@ def fallback_title(text: str) -> str:
         return text or "New chat"
     cut = text[:_TITLE_MAX_CHARS].rsplit(" ", 1)[0] or text[:_TITLE_MAX_CHARS]
     return cut.rstrip(" ,.;:") + "…"
+
+
+def newest_attachment_ids(history: list[Any], limit: int) -> list[str]:
+    ids: list[str] = []
+    for item in reversed(history):
+        if isinstance(item, UserMessageItem):
+            ids.extend(a.id for a in item.attachments)
+    return ids[:limit]
 
 
 def message_text(item: UserMessageItem) -> str:
@@ -72,14 +83,14 @@ class UseCaseServer(ChatKitServer[RequestContext]):
         store: AppStore,
         catalog: ModelCatalog,
         settings: Settings,
-        attachment_store: AttachmentStore[RequestContext] | None = None,
+        attachment_store: AppAttachmentStore | None = None,
     ):
         super().__init__(store, attachment_store)
+        self.files = attachment_store
         self.app_store = store
         self.use_case = use_case
         self.catalog = catalog
         self.settings = settings
-        self.converter = HistoryConverter()
 
     @cached_property
     def agent(self) -> Agent[TurnContext]:
@@ -118,9 +129,15 @@ class UseCaseServer(ChatKitServer[RequestContext]):
         title_task = (
             asyncio.create_task(self._generate_title(option, first_text)) if needs_title else None
         )
+        converter = HistoryConverter(
+            attachments=self.files,
+            context=context,
+            include=newest_attachment_ids(history, _ATTACHMENTS_SENT),
+            image_input=self.settings.attachment_image_input,
+        )
         result = Runner.run_streamed(
             self.agent,
-            await self.converter.to_agent_input(history),
+            await converter.to_agent_input(history),
             context=turn,
             run_config=self._run_config(option),
         )

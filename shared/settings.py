@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     )
     attachment_upload: UploadMode = "direct"
     attachment_image_input: ImageInput = "data_url"
-    attachment_url_ttl_seconds: int = Field(default=300, ge=30, le=86_400)
+    attachment_url_ttl_seconds: int = Field(default=300, ge=1, le=86_400)
     max_attachments_per_message: int = Field(default=10, ge=0, le=100)
     public_base_url: str | None = None
 

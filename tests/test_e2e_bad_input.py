@@ -49,10 +49,16 @@ def _snapshot(client, thread_id):
             "larger than the limit",
         ),
         (
-            b'{"type": "attachments.create", "params": {"name": "a.txt", "size": 3, '
-            b'"mime_type": "text/plain"}}',
+            b'{"type": "attachments.create", "params": {"name": "a.exe", "size": 3, '
+            b'"mime_type": "application/x-msdownload"}}',
             400,
-            "Attachments are not enabled",
+            "cannot be attached",
+        ),
+        (
+            b'{"type": "attachments.create", "params": {"name": "big.png", "size": 999999999, '
+            b'"mime_type": "image/png"}}',
+            413,
+            "the limit is",
         ),
     ],
     ids=[
@@ -65,7 +71,8 @@ def _snapshot(client, thread_id):
         "missing-input",
         "wrong-type",
         "oversized",
-        "attachments-disabled",
+        "attachment-type",
+        "attachment-size",
     ],
 )
 def test_bad_input_is_4xx_json_and_changes_nothing(small_host, body, status, fragment):

@@ -58,6 +58,8 @@ def test_routes_are_declared_with_streaming_types():
     assert routes == {
         "chatkit": ("chatkit", ["POST"]),
         "chatkit_use_case": ("chatkit/{use_case}", ["POST"]),
+        "attachment_upload": ("attachments/{attachment_id}/upload", ["POST", "PUT"]),
+        "attachment_content": ("attachments/{attachment_id}/content", ["GET"]),
         "config": ("config", ["GET"]),
         "health": ("health", ["GET"]),
     }

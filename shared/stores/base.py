@@ -12,10 +12,13 @@ from abc import ABC, abstractmethod
 from typing import Any, Literal
 
 from chatkit.store import Store, StoreItemType
-from chatkit.types import ThreadMetadata
+from chatkit.types import Attachment, ThreadMetadata
 from pydantic import BaseModel, Field
 
 from shared.context import RequestContext
+from shared.errors import StoreUnavailable
+
+__all__ = ["AppStore", "FeedbackKind", "SessionState", "StoreUnavailable", "sort_key_for"]
 from shared.ids import new_id, new_ulid
 
 FeedbackKind = Literal["positive", "negative"]
@@ -54,10 +57,6 @@ class SessionState(BaseModel):
     etag: str | None = None
 
 
-class StoreUnavailable(Exception):
-    """The backend stayed busy or unreachable after the SDK's retries; try again later."""
-
-
 class AppStore(Store[RequestContext], ABC):
     kind: str = "abstract"
 
@@ -68,6 +67,16 @@ class AppStore(Store[RequestContext], ABC):
         self, item_type: StoreItemType, thread: ThreadMetadata, context: RequestContext
     ) -> str:
         return new_id(_PREFIXES.get(item_type, "itm"))
+
+    @abstractmethod
+    async def list_thread_attachments(
+        self, thread_id: str, context: RequestContext
+    ) -> list[Attachment]:
+        """Metadata of the user's attachments that belong to the thread.
+
+        Read before `delete_thread`, which removes this metadata, so the caller can
+        delete the bytes too; empty for a thread that is not the user's.
+        """
 
     @abstractmethod
     async def load_session_state(self, thread_id: str, context: RequestContext) -> SessionState:

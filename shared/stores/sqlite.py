@@ -274,6 +274,16 @@ class SQLiteStore(AppStore):
             context,
         )
 
+    async def list_thread_attachments(
+        self, thread_id: str, context: RequestContext
+    ) -> list[Attachment]:
+        rows = await self._all(
+            "SELECT data FROM attachments WHERE user_id = ? AND thread_id = ? ORDER BY id",
+            (context.user_id, thread_id),
+            context,
+        )
+        return [_ATTACHMENT.validate_json(r[0]) for r in rows]
+
     # Session state
 
     async def load_session_state(self, thread_id: str, context: RequestContext) -> SessionState:

@@ -1,0 +1,1 @@
+"""Attachment bytes behind ChatKit's `AttachmentStore`: Blob Storage or a local folder."""

@@ -1,0 +1,213 @@
+"""Attachment bytes in Azure Blob Storage (`azure.storage.blob.aio`, one client per process).
+
+Blobs are named `<owner hash>/<attachment id>` in a private container. Browsers upload
+straight to Blob with a short-lived create/write SAS for one blob (`ATTACHMENT_UPLOAD=direct`)
+or through the app (`app`), and read through a short-lived read SAS. With a connection
+string the SAS is signed with the account key; keyless deployments sign with a user
+delegation key (cached until shortly before it expires).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.storage.blob import BlobSasPermissions, ContentSettings, generate_blob_sas
+from azure.storage.blob.aio import BlobServiceClient
+from chatkit.types import Attachment, AttachmentUploadDescriptor
+
+from shared.attachments.base import SNIFF_BYTES, AppAttachmentStore, StoredBytes, owner_prefix
+from shared.attachments.policy import AttachmentPolicy
+from shared.context import RequestContext
+from shared.settings import Settings, UploadMode
+
+logger = logging.getLogger(__name__)
+
+_ATTACHMENT_ID = re.compile(r"^atc_[0-9A-Z]{26}$")
+_CLOCK_SKEW = timedelta(minutes=5)
+_DELEGATION_KEY_LIFETIME = timedelta(hours=6)
+
+
+class BlobAttachmentStore(AppAttachmentStore):
+    kind = "blob"
+
+    def __init__(
+        self,
+        service: BlobServiceClient,
+        container: str,
+        policy: AttachmentPolicy,
+        *,
+        upload_mode: UploadMode = "direct",
+        url_ttl_seconds: int = 300,
+        credential: Any = None,
+    ):
+        super().__init__(policy)
+        self.service = service
+        self.container = service.get_container_client(container)
+        self.upload_mode = upload_mode
+        self.url_ttl = timedelta(seconds=url_ttl_seconds)
+        self._credential = credential  # closed with the store when we created it
+        self._container_ready = False
+        self._delegation_key: Any = None
+        self._delegation_expiry = datetime.min.replace(tzinfo=UTC)
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BlobAttachmentStore:
+        policy = AttachmentPolicy.from_settings(settings)
+        options = {"upload_mode": settings.attachment_upload,
+                   "url_ttl_seconds": settings.attachment_url_ttl_seconds}
+        if settings.azure_storage_connection_string:
+            service = BlobServiceClient.from_connection_string(
+                settings.azure_storage_connection_string.get_secret_value()
+            )
+            return cls(service, settings.attachments_container, policy, **options)
+        from azure.identity.aio import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()
+        service = BlobServiceClient(str(settings.azure_storage_account_url), credential=credential)
+        return cls(service, settings.attachments_container, policy, credential=credential,
+                   **options)
+
+    async def close(self) -> None:
+        await self.service.close()
+        if self._credential is not None:
+            await self._credential.close()
+
+    def _blob_name(self, attachment_id: str, context: RequestContext) -> str | None:
+        if not _ATTACHMENT_ID.match(attachment_id):
+            return None
+        return f"{owner_prefix(context.user_id)}/{attachment_id}"
+
+    async def _ready(self) -> None:
+        if self._container_ready:
+            return
+        try:
+            await self.container.create_container()
+        except ResourceExistsError:
+            pass
+        self._container_ready = True
+
+    # SAS
+
+    async def _sas(self, blob_name: str, permission: BlobSasPermissions, **extra: Any) -> str:
+        now = datetime.now(UTC)
+        signing: dict[str, Any] = {}
+        credential = getattr(self.service, "credential", None)
+        account_key = getattr(credential, "account_key", None)
+        if account_key:
+            signing["account_key"] = account_key
+        else:
+            signing["user_delegation_key"] = await self._user_delegation_key(now)
+        return generate_blob_sas(
+            account_name=self.service.account_name,
+            container_name=self.container.container_name,
+            blob_name=blob_name,
+            permission=permission,
+            start=now - _CLOCK_SKEW,
+            expiry=now + self.url_ttl,
+            **signing,
+            **extra,
+        )
+
+    async def _user_delegation_key(self, now: datetime) -> Any:
+        async with self._lock:
+            if self._delegation_key is None or now + self.url_ttl >= self._delegation_expiry:
+                expiry = now + _DELEGATION_KEY_LIFETIME
+                self._delegation_key = await self.service.get_user_delegation_key(
+                    key_start_time=now - _CLOCK_SKEW, key_expiry_time=expiry
+                )
+                self._delegation_expiry = expiry
+            return self._delegation_key
+
+    def _url(self, blob_name: str, sas: str) -> str:
+        return f"{self.container.url}/{quote(blob_name)}?{sas}"
+
+    async def upload_descriptor(
+        self, attachment_id: str, mime_type: str, context: RequestContext
+    ) -> AttachmentUploadDescriptor:
+        if self.upload_mode == "app":
+            return await super().upload_descriptor(attachment_id, mime_type, context)
+        await self._ready()
+        blob_name = self._blob_name(attachment_id, context)
+        assert blob_name is not None  # we just minted the id
+        sas = await self._sas(blob_name, BlobSasPermissions(create=True, write=True))
+        return AttachmentUploadDescriptor(
+            url=self._url(blob_name, sas),
+            method="PUT",
+            headers={"x-ms-blob-type": "BlockBlob", "Content-Type": mime_type},
+        )
+
+    async def read_url(self, attachment: Attachment, context: RequestContext) -> str | None:
+        blob_name = self._blob_name(attachment.id, context)
+        if blob_name is None:
+            return None
+        disposition = "inline" if self.policy.is_image(attachment.mime_type) else "attachment"
+        sas = await self._sas(
+            blob_name,
+            BlobSasPermissions(read=True),
+            content_type=attachment.mime_type,
+            content_disposition=f'{disposition}; filename="{attachment.name}"',
+        )
+        return self._url(blob_name, sas)
+
+    # Bytes
+
+    async def write(
+        self, attachment: Attachment, chunks: AsyncIterator[bytes], context: RequestContext
+    ) -> None:
+        blob_name = self._blob_name(attachment.id, context)
+        if blob_name is None:
+            raise ValueError("invalid attachment id")
+        await self._ready()
+        await self.container.get_blob_client(blob_name).upload_blob(
+            chunks,
+            overwrite=True,
+            content_settings=ContentSettings(content_type=attachment.mime_type),
+        )
+
+    async def stat(self, attachment_id: str, context: RequestContext) -> StoredBytes | None:
+        blob_name = self._blob_name(attachment_id, context)
+        if blob_name is None:
+            return None
+        try:
+            # One ranged read gives both the first bytes and the blob's total size.
+            download = await self.container.get_blob_client(blob_name).download_blob(
+                offset=0, length=SNIFF_BYTES
+            )
+            head = await download.readall()
+        except ResourceNotFoundError:
+            return None
+        return StoredBytes(size=download.properties.size, head=head)
+
+    async def read(self, attachment_id: str, context: RequestContext) -> bytes:
+        blob_name = self._blob_name(attachment_id, context)
+        if blob_name is None:
+            raise FileNotFoundError(attachment_id)
+        download = await self.container.get_blob_client(blob_name).download_blob()
+        return await download.readall()
+
+    async def stream(self, attachment_id: str, context: RequestContext) -> AsyncIterator[bytes]:
+        blob_name = self._blob_name(attachment_id, context)
+        if blob_name is None:
+            return
+        download = await self.container.get_blob_client(blob_name).download_blob()
+        async for chunk in download.chunks():
+            yield chunk
+
+    async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
+        blob_name = self._blob_name(attachment_id, context)
+        if blob_name is None:
+            return
+        try:
+            await self.container.get_blob_client(blob_name).delete_blob(
+                delete_snapshots="include"
+            )
+        except ResourceNotFoundError:
+            pass
