@@ -37,8 +37,9 @@ async def _owned(attachment_id: str, context: RequestContext) -> Attachment:
 
 
 def public_json(attachment: Attachment) -> dict[str, object]:
-    return attachment.model_dump(mode="json", by_alias=True, exclude_none=True,
-                                 context={"exclude_metadata": True})
+    return attachment.model_dump(
+        mode="json", by_alias=True, exclude_none=True, context={"exclude_metadata": True}
+    )
 
 
 async def upload(req: Request, context: RequestContext, attachment_id: str) -> Response:
@@ -46,8 +47,9 @@ async def upload(req: Request, context: RequestContext, attachment_id: str) -> R
     files = runtime.attachments
     attachment = await _owned(attachment_id, context)
     if attachment.thread_id:
-        raise ApiError("This attachment was already sent and cannot be replaced.",
-                       status=409, code="conflict")
+        raise ApiError(
+            "This attachment was already sent and cannot be replaced.", status=409, code="conflict"
+        )
     declared = req.headers.get("content-length")
     limit = files.policy.max_bytes + _MULTIPART_OVERHEAD
     if declared and declared.isdigit() and int(declared) > limit:
@@ -84,8 +86,9 @@ async def content(req: Request, context: RequestContext, attachment_id: str) -> 
     attachment = await _owned(attachment_id, context)
     url = await files.read_url(attachment, context)
     if url:
-        return RedirectResponse(url, status_code=302,
-                                headers={"Cache-Control": "private, no-store"})
+        return RedirectResponse(
+            url, status_code=302, headers={"Cache-Control": "private, no-store"}
+        )
     stored = await files.stat(attachment.id, context)
     if stored is None:
         raise NotFound("This attachment has not been uploaded yet.")

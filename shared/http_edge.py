@@ -73,8 +73,12 @@ def error_response(exc: BaseException) -> Response:
     if isinstance(exc, StoreUnavailable):
         logger.warning("Store unavailable: %s", exc)
         response = json_response(
-            {"error": {"code": "store_unavailable",
-                       "message": "The chat store is busy right now. Please try again."}},
+            {
+                "error": {
+                    "code": "store_unavailable",
+                    "message": "The chat store is busy right now. Please try again.",
+                }
+            },
             503,
         )
         response.headers["Retry-After"] = "2"

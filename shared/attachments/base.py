@@ -75,8 +75,9 @@ class AppAttachmentStore(AttachmentStore[RequestContext], ABC):
         self, attachment_id: str, mime_type: str, context: RequestContext
     ) -> AttachmentUploadDescriptor:
         """Default: upload through the app (multipart POST, the widest client support)."""
-        return AttachmentUploadDescriptor(url=self.app_upload_url(attachment_id, context),
-                                          method="POST")
+        return AttachmentUploadDescriptor(
+            url=self.app_upload_url(attachment_id, context), method="POST"
+        )
 
     @staticmethod
     def app_upload_url(attachment_id: str, context: RequestContext) -> str:
@@ -119,8 +120,7 @@ class AppAttachmentStore(AttachmentStore[RequestContext], ABC):
                 f"'{attachment.name}' has not been uploaded yet; wait for the upload to finish."
             )
         try:
-            self.policy.check_bytes(attachment.name, attachment.mime_type, stored.size,
-                                    stored.head)
+            self.policy.check_bytes(attachment.name, attachment.mime_type, stored.size, stored.head)
         except (AttachmentRejected, AttachmentTooLarge):
             await self.delete_attachment(attachment.id, context)
             raise

@@ -61,8 +61,10 @@ class BlobAttachmentStore(AppAttachmentStore):
     @classmethod
     def from_settings(cls, settings: Settings) -> BlobAttachmentStore:
         policy = AttachmentPolicy.from_settings(settings)
-        options = {"upload_mode": settings.attachment_upload,
-                   "url_ttl_seconds": settings.attachment_url_ttl_seconds}
+        options = {
+            "upload_mode": settings.attachment_upload,
+            "url_ttl_seconds": settings.attachment_url_ttl_seconds,
+        }
         if settings.azure_storage_connection_string:
             service = BlobServiceClient.from_connection_string(
                 settings.azure_storage_connection_string.get_secret_value()
@@ -72,8 +74,9 @@ class BlobAttachmentStore(AppAttachmentStore):
 
         credential = DefaultAzureCredential()
         service = BlobServiceClient(str(settings.azure_storage_account_url), credential=credential)
-        return cls(service, settings.attachments_container, policy, credential=credential,
-                   **options)
+        return cls(
+            service, settings.attachments_container, policy, credential=credential, **options
+        )
 
     async def close(self) -> None:
         await self.service.close()
@@ -206,8 +209,6 @@ class BlobAttachmentStore(AppAttachmentStore):
         if blob_name is None:
             return
         try:
-            await self.container.get_blob_client(blob_name).delete_blob(
-                delete_snapshots="include"
-            )
+            await self.container.get_blob_client(blob_name).delete_blob(delete_snapshots="include")
         except ResourceNotFoundError:
             pass
