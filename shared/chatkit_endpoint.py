@@ -141,6 +141,7 @@ async def handle(body: bytes, context: RequestContext) -> Response:
         raise BadRequest("The request does not apply to this thread or item.") from None
 
     if not is_streaming_req(request):
+        _log_store_use(request, context)
         return Response(
             content=result.json,
             media_type="application/json",
@@ -159,7 +160,7 @@ async def handle(body: bytes, context: RequestContext) -> Response:
     except ValueError:
         raise BadRequest("The request does not apply to this thread or item.") from None
     return StreamingResponse(
-        _continue(first, events),
+        _continue(first, events, request, context),
         media_type="text/event-stream",
         headers=SSE_HEADERS,
     )
@@ -174,8 +175,22 @@ def _not_found_message(request: ChatKitReq) -> str:
     return "Thread not found."
 
 
+def _log_store_use(request: ChatKitReq, context: RequestContext) -> None:
+    metrics = context.metrics
+    logger.info(
+        "%s: %d store requests, %.2f RU, %.1f ms in the store",
+        request.type,
+        metrics.requests,
+        metrics.request_units,
+        metrics.seconds * 1000,
+    )
+
+
 async def _continue(
-    first: bytes | None, events: AsyncGenerator[bytes, None]
+    first: bytes | None,
+    events: AsyncGenerator[bytes, None],
+    request: ChatKitReq,
+    context: RequestContext,
 ) -> AsyncIterator[bytes]:
     """The rest of the stream; a late failure ends it with an error event, not a cut."""
     try:
@@ -194,6 +209,7 @@ async def _continue(
         yield _error_event("Something went wrong while answering. Please try again.", True)
     finally:
         await events.aclose()
+        _log_store_use(request, context)
 
 
 def _error_event(message: str, allow_retry: bool) -> bytes:
