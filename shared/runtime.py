@@ -32,6 +32,8 @@ class Runtime:
         self.settings = settings
         self._servers: dict[str, UseCaseServer] = {}
         logging.getLogger().setLevel(settings.log_level)
+        # The Azure SDKs log every HTTP request and its headers at INFO.
+        logging.getLogger("azure").setLevel(max(logging.WARNING, logging.getLogger().level))
         chatkit_logger = logging.getLogger("chatkit")
         if not any(isinstance(f, _QuietNotFound) for f in chatkit_logger.filters):
             chatkit_logger.addFilter(_QuietNotFound())

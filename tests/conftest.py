@@ -192,5 +192,8 @@ def azurite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 def cosmos_env(server: Any, database: str) -> dict[str, str]:
     """Settings that switch the app to the Cosmos stand-in, one database per test."""
-    return {"COSMOS_ENDPOINT": server.endpoint, "COSMOS_KEY": server.key,
-            "COSMOS_DATABASE": database}
+    return {
+        "COSMOS_ENDPOINT": server.endpoint,
+        "COSMOS_KEY": server.key,
+        "COSMOS_DATABASE": database,
+    }

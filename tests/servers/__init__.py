@@ -77,8 +77,9 @@ class CosmosStandIn(LocalServer):
     def __init__(self, log_dir: Path):
         port = free_port()
         script = str(ROOT / "tests" / "servers" / "cosmos_standin.js")
-        super().__init__(["node", script, "127.0.0.1", str(port)], port,
-                         log_dir / "cosmos.log", tls=True)
+        super().__init__(
+            ["node", script, "127.0.0.1", str(port)], port, log_dir / "cosmos.log", tls=True
+        )
         self.endpoint = f"https://127.0.0.1:{port}"
         self.key = COSMOS_KEY
 
@@ -88,9 +89,19 @@ class Azurite(LocalServer):
         port = free_port()
         binary = str(NODE_MODULES / ".bin" / "azurite-blob")
         super().__init__(
-            [binary, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence",
-             "--skipApiVersionCheck", "--loose", "--disableTelemetry"],
-            port, log_dir / "azurite.log",
+            [
+                binary,
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                str(port),
+                "--inMemoryPersistence",
+                "--skipApiVersionCheck",
+                "--loose",
+                "--disableTelemetry",
+            ],
+            port,
+            log_dir / "azurite.log",
         )
         self.blob_endpoint = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
         self.connection_string = (
