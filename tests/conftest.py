@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -149,10 +150,26 @@ def start_host(tmp_path: Path) -> Iterator[Any]:
         host.stop()
 
 
+@pytest.fixture(params=["sqlite", "cosmos"])
+def store_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Settings for each store backend: the embedded default, or Cosmos DB + Blob on the
+    local stand-ins (a fresh database and container per test)."""
+    if request.param == "sqlite":
+        return {}
+    cosmos = request.getfixturevalue("cosmos_server")
+    azurite = request.getfixturevalue("azurite_server")
+    name = f"t{uuid.uuid4().hex[:16]}"
+    return {
+        **cosmos_env(cosmos, name),
+        "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
+        "ATTACHMENTS_CONTAINER": name,
+    }
+
+
 @pytest.fixture
-def host(start_host: Any, fake_model: FakeModel) -> LocalHost:
-    """The app on the embedded store, talking to the fake model over Chat Completions."""
-    return start_host(model_env(fake_model))
+def host(start_host: Any, fake_model: FakeModel, store_env: dict[str, str]) -> LocalHost:
+    """The app on each store, talking to the fake model over Chat Completions."""
+    return start_host({**model_env(fake_model), **store_env})
 
 
 @pytest.fixture

@@ -92,17 +92,21 @@ def _blob_names(azurite_server, container: str) -> list[str]:
     return asyncio.run(names())
 
 
-@pytest.mark.parametrize("mode", ["local", "blob-direct", "blob-app"])
-def test_image_flow(start_host, fake_model, azurite_server, blob_env, mode):
+@pytest.mark.parametrize("mode", ["local", "blob-direct", "blob-app", "cosmos-blob-direct"])
+def test_image_flow(start_host, fake_model, azurite_server, blob_env, mode, request):
     env = {**model_env(fake_model), "AUTH_MODE": "platform"}
     if mode != "local":
-        env = {**blob_env, "ATTACHMENT_UPLOAD": mode.removeprefix("blob-")}
+        env = {**blob_env, "ATTACHMENT_UPLOAD": mode.split("-")[-1]}
+    if mode.startswith("cosmos"):
+        from tests.conftest import cosmos_env
+
+        env.update(cosmos_env(request.getfixturevalue("cosmos_server"), f"d{uuid.uuid4().hex}"))
     host = start_host(env)
     alice, bob = host.client(**ALICE), host.client(**BOB)
 
     attachment = _create(alice, "../../etc/photo\r\n.png", "image/png", len(PNG))
     assert attachment["type"] == "image" and attachment["name"] == "photo_.png"
-    expected_method = "PUT" if mode == "blob-direct" else "POST"
+    expected_method = "PUT" if mode.endswith("direct") else "POST"
     assert attachment["upload_descriptor"]["method"] == expected_method
     uploaded = _upload(attachment, PNG, ALICE, "image/png")
     assert uploaded.status_code in (200, 201), uploaded.text

@@ -105,8 +105,8 @@ def test_unknown_use_case_is_404(small_host):
     assert "Unknown use case" in response.json()["error"]["message"]
 
 
-def test_unknown_and_foreign_ids_look_the_same(start_host, fake_model):
-    host = start_host({**model_env(fake_model), "AUTH_MODE": "platform"})
+def test_unknown_and_foreign_ids_look_the_same(start_host, fake_model, store_env):
+    host = start_host({**model_env(fake_model), **store_env, "AUTH_MODE": "platform"})
     alice = host.client(**{"x-ms-client-principal": principal("alice")})
     bob = host.client(**{"x-ms-client-principal": principal("bob")})
     stream = alice.create_thread("Alice's secret plan")

@@ -6,9 +6,9 @@ from tests.conftest import model_env
 from tests.fake_model import Reply
 
 
-def test_second_process_sees_history_and_session_state(start_host, fake_model, tmp_path):
+def test_second_process_sees_history_and_session_state(start_host, fake_model, tmp_path, store_env):
     data_dir = tmp_path / "shared-data"
-    env = model_env(fake_model)
+    env = {**model_env(fake_model), **store_env}
 
     first = start_host(env, data_dir=data_dir)
     fake_model.script(

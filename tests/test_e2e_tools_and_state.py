@@ -10,8 +10,8 @@ from tests.fake_model import Reply
 
 
 @pytest.fixture(params=["chat_completions", "responses"])
-def api_host(request, start_host, fake_model):
-    return start_host(model_env(fake_model, api=request.param)), request.param
+def api_host(request, start_host, fake_model, store_env):
+    return start_host({**model_env(fake_model, api=request.param), **store_env}), request.param
 
 
 def test_two_turns_on_each_api_path(api_host, fake_model):
