@@ -243,3 +243,24 @@ def test_config_reports_attachment_limits(start_host, fake_model):
     assert config["enabled"] is True and config["max_bytes"] == 1000
     assert "image/png" in config["accept"] and config["upload"] == "app"
     assert json.dumps(config).count("AccountKey") == 0
+
+
+@pytest.mark.parametrize("api", ["responses", "chat_completions"])
+def test_pdf_and_image_reach_the_model_on_both_api_paths(start_host, fake_model, api):
+    host = start_host(model_env(fake_model, api=api))
+    client = host.client()
+    pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    ids = []
+    for name, mime, data in (("report.pdf", "application/pdf", pdf), ("p.png", "image/png", PNG)):
+        attachment = _create(client, name, mime, len(data))
+        assert _upload(attachment, data, {}, mime).status_code == 200
+        ids.append(attachment["id"])
+
+    fake_model.script(Reply.say("Both received."))
+    stream = _send(client, "Read these", ids)
+
+    assert stream.text == "Both received.", stream.events
+    sent = fake_model.turn_requests[-1].text()
+    assert base64.b64encode(pdf).decode() in sent
+    assert "report.pdf" in sent
+    assert base64.b64decode(_image_sent_to_model(fake_model)) == PNG
