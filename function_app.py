@@ -39,24 +39,22 @@ async def _chatkit(req: Request, use_case: str | None) -> Response:
 
 @app.route(route="attachments/{attachment_id}/upload", methods=["POST", "PUT"])
 async def attachment_upload(req: Request) -> Response:
-    try:
-        from shared import attachment_endpoint
-
-        runtime = get_runtime()
-        context = request_context(req, runtime.settings, runtime.settings.default_use_case)
-        return await attachment_endpoint.upload(req, context, req.path_params["attachment_id"])
-    except Exception as exc:
-        return error_response(exc)
+    return await _attachment(req, "upload")
 
 
 @app.route(route="attachments/{attachment_id}/content", methods=["GET"])
 async def attachment_content(req: Request) -> Response:
+    return await _attachment(req, "content")
+
+
+async def _attachment(req: Request, action: str) -> Response:
     try:
         from shared import attachment_endpoint
 
         runtime = get_runtime()
         context = request_context(req, runtime.settings, runtime.settings.default_use_case)
-        return await attachment_endpoint.content(req, context, req.path_params["attachment_id"])
+        handler = getattr(attachment_endpoint, action)
+        return await handler(req, context, req.path_params["attachment_id"])
     except Exception as exc:
         return error_response(exc)
 

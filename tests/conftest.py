@@ -126,12 +126,9 @@ class LocalHost:
         return ChatKitClient(self.url, use_case=use_case, headers=headers)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        from tests.servers import stop_process
+
+        stop_process(self.process)
         self._log_file.close()
 
 

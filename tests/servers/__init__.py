@@ -64,13 +64,18 @@ class LocalServer:
         _wait_for_port(port, self.process, log, tls)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         self._log_file.close()
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate by pid, then kill if it does not exit in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class CosmosStandIn(LocalServer):
