@@ -37,6 +37,7 @@ from chatkit.types import (
 from shared.attachments.base import AppAttachmentStore
 from shared.context import RequestContext
 from shared.converter import HistoryConverter
+from shared.documents import Documents
 from shared.model_errors import describe_model_error
 from shared.providers import ModelCatalog, ModelUnavailable
 from shared.session_state import SessionStateHandle
@@ -124,7 +125,11 @@ class UseCaseServer(ChatKitServer[RequestContext]):
             self.load_history(thread, context),
         )
         turn = TurnContext(
-            thread=thread, store=self.store, request_context=context, session=session
+            thread=thread,
+            store=self.store,
+            request_context=context,
+            session=session,
+            documents=Documents(self.app_store, context),
         )
         title_task = (
             asyncio.create_task(self._generate_title(option, first_text)) if needs_title else None
@@ -250,7 +255,11 @@ class UseCaseServer(ChatKitServer[RequestContext]):
             )
         session = await SessionStateHandle.load(self.app_store, thread.id, context)
         action_context = ActionContext(
-            thread=thread, request=context, session=session, store=self.app_store
+            thread=thread,
+            request=context,
+            session=session,
+            store=self.app_store,
+            documents=Documents(self.app_store, context),
         )
         async for event in handler(action_context, action, sender):
             yield event

@@ -16,6 +16,7 @@ from chatkit.types import Action, ThreadMetadata, ThreadStreamEvent, WidgetItem
 from pydantic import ConfigDict, SkipValidation
 
 from shared.context import RequestContext
+from shared.documents import Documents
 from shared.session_state import SessionStateHandle
 from shared.stores.base import AppStore
 
@@ -29,6 +30,7 @@ class TurnContext(AgentContext[RequestContext]):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     session: Annotated[SessionStateHandle, SkipValidation]
+    documents: Annotated[Documents, SkipValidation]
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class ActionContext:
     request: RequestContext
     session: SessionStateHandle
     store: AppStore
+    documents: Documents
 
     def new_item_id(self) -> str:
         return self.store.generate_item_id("message", self.thread, self.request)

@@ -32,6 +32,7 @@ from pydantic import TypeAdapter
 from shared.context import RequestContext
 from shared.errors import ConfigurationError, SessionStateConflict, StoreUnavailable
 from shared.stores.base import AppStore, FeedbackKind, SessionState, sort_key_for
+from shared.stores.cosmos_documents import CosmosDocumentsMixin
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
@@ -129,7 +130,7 @@ class _Charge:
             pass
 
 
-class CosmosStore(AppStore):
+class CosmosStore(CosmosDocumentsMixin, AppStore):
     kind = "cosmos"
 
     def __init__(
@@ -277,6 +278,20 @@ class CosmosStore(AppStore):
             )
             return [row async for row in rows]
 
+    async def _query_scoped(
+        self, op: str, sql: str, pk: list[str], context: RequestContext, **params: Any
+    ) -> list[dict[str, Any]]:
+        """A single-partition query whose parameters the caller binds completely."""
+        container = await self._container(context)
+        parameters: list[dict[str, object]] = [
+            {"name": f"@{k}", "value": v} for k, v in params.items()
+        ]
+        async with self._measure(op, context) as hook:
+            rows = container.query_items(
+                sql, parameters=parameters, partition_key=pk, response_hook=hook
+            )
+            return [row async for row in rows]
+
     async def _read(
         self, op: str, doc_id: str, pk: list[str] | None, doc_type: str, context: RequestContext
     ) -> dict[str, Any] | None:
@@ -307,7 +322,8 @@ class CosmosStore(AppStore):
 
     def _pk(self, context: RequestContext, thread_id: str) -> list[str] | None:
         """The thread's partition, or None for an id no thread can have."""
-        if thread_id == ATTACHMENTS or not _valid_id(thread_id):
+        # "~" partitions hold attachment metadata and use-case documents, never threads.
+        if thread_id.startswith("~") or not _valid_id(thread_id):
             return None
         return [context.user_id, thread_id]
 

@@ -21,6 +21,7 @@ from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
 
 from shared.context import RequestContext
+from shared.documents import Document, DocumentConflict
 from shared.errors import SessionStateConflict
 from shared.stores.base import AppStore, FeedbackKind, SessionState, sort_key_for
 
@@ -44,6 +45,10 @@ CREATE INDEX IF NOT EXISTS attachments_by_thread ON attachments (user_id, thread
 CREATE TABLE IF NOT EXISTS session_state (
     user_id TEXT NOT NULL, thread_id TEXT NOT NULL, version INTEGER NOT NULL,
     data TEXT NOT NULL, PRIMARY KEY (user_id, thread_id));
+CREATE TABLE IF NOT EXISTS documents (
+    scope TEXT NOT NULL, collection TEXT NOT NULL, key TEXT NOT NULL,
+    version INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (scope, collection, key));
 CREATE TABLE IF NOT EXISTS feedback (
     user_id TEXT NOT NULL, thread_id TEXT NOT NULL, item_id TEXT NOT NULL,
     kind TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -363,3 +368,76 @@ class SQLiteStore(AppStore):
             context,
         )
         return {item_id: kind for item_id, kind in rows}
+
+    # Use-case documents
+
+    async def load_document(
+        self, scope: str, collection: str, key: str, context: RequestContext
+    ) -> Document | None:
+        row = await self._one(
+            "SELECT version, data FROM documents WHERE scope = ? AND collection = ? AND key = ?",
+            (scope, collection, key),
+            context,
+        )
+        if row is None:
+            return None
+        return Document(key=key, version=row[0], data=json.loads(row[1]))
+
+    async def save_document(
+        self,
+        scope: str,
+        collection: str,
+        key: str,
+        data: dict[str, Any],
+        context: RequestContext,
+        expected: Document | None = None,
+    ) -> Document:
+        encoded = json.dumps(data, separators=(",", ":"))
+        if expected is None:
+            row = await self._one(
+                "INSERT INTO documents (scope, collection, key, version, data) "
+                "VALUES (?, ?, ?, 1, ?) ON CONFLICT (scope, collection, key) DO UPDATE SET "
+                "version = version + 1, data = excluded.data RETURNING version",
+                (scope, collection, key, encoded),
+                context,
+            )
+            assert row is not None
+            return Document(key=key, version=row[0], data=data)
+        if expected.version == 0:
+            changed = await self._write(
+                "INSERT INTO documents (scope, collection, key, version, data) "
+                "VALUES (?, ?, ?, 1, ?) ON CONFLICT (scope, collection, key) DO NOTHING",
+                (scope, collection, key, encoded),
+                context,
+            )
+        else:
+            changed = await self._write(
+                "UPDATE documents SET version = version + 1, data = ? "
+                "WHERE scope = ? AND collection = ? AND key = ? AND version = ?",
+                (encoded, scope, collection, key, expected.version),
+                context,
+            )
+        if changed != 1:
+            raise DocumentConflict(f"{collection}/{key}")
+        return Document(key=key, version=expected.version + 1, data=data)
+
+    async def delete_document(
+        self, scope: str, collection: str, key: str, context: RequestContext
+    ) -> bool:
+        changed = await self._write(
+            "DELETE FROM documents WHERE scope = ? AND collection = ? AND key = ?",
+            (scope, collection, key),
+            context,
+        )
+        return changed == 1
+
+    async def list_documents(
+        self, scope: str, collection: str, context: RequestContext, limit: int
+    ) -> list[Document]:
+        rows = await self._all(
+            "SELECT key, version, data FROM documents WHERE scope = ? AND collection = ? "
+            "ORDER BY key LIMIT ?",
+            (scope, collection, limit),
+            context,
+        )
+        return [Document(key=k, version=v, data=json.loads(d)) for k, v, d in rows]
