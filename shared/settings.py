@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     max_attachments_per_message: int = Field(default=10, ge=0, le=100)
     public_base_url: str | None = None
 
+    # The weather use case's provider (Open-Meteo needs no key).
+    weather_api_url: str = "https://api.open-meteo.com/v1"
+    weather_geocoding_url: str = "https://geocoding-api.open-meteo.com/v1"
+    weather_timeout_seconds: float = Field(default=10.0, gt=0)
+
     auth_mode: AuthMode = "local"
     local_user_id: str = Field(default="local-user", min_length=1, max_length=128)
     data_dir: Path = Path(".data")
