@@ -16,37 +16,14 @@ from typing import Any
 import httpx
 import pytest
 
+from shared.settings import Settings
 from tests.chatkit_client import ChatKitClient
 from tests.fake_model import FakeModel
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # Settings a developer may have in their shell must not leak into tests.
-_APP_SETTINGS = (
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_MODEL",
-    "OPENAI_MODEL_API",
-    "AZURE_OPENAI_ENDPOINT",
-    "AZURE_OPENAI_DEPLOYMENT",
-    "AZURE_OPENAI_API_KEY",
-    "AZURE_OPENAI_API_VERSION",
-    "AZURE_OPENAI_MODEL_API",
-    "MODEL_API",
-    "MODELS",
-    "DEFAULT_MODEL",
-    "AUTH_MODE",
-    "DATA_DIR",
-    "DEFAULT_USE_CASE",
-    "HISTORY_LIMIT",
-    "MAX_REQUEST_BYTES",
-    "CHATKIT_DOMAIN_KEY",
-    "LOG_LEVEL",
-    "MODEL_TIMEOUT_SECONDS",
-    "MODEL_MAX_RETRIES",
-    "TITLE_TIMEOUT_SECONDS",
-    "LOCAL_USER_ID",
-)
+_APP_SETTINGS = tuple(name.upper() for name in Settings.model_fields)
 
 
 @pytest.fixture(scope="session")
