@@ -1,0 +1,51 @@
+"""Clinic appointments: clinicians with working hours, a slot picker whose buttons book
+directly, the patient's own appointments with reschedule and cancel, and the rules
+(hours, breaks, notice, no double booking, late cancellation) in plain Python."""
+
+from __future__ import annotations
+
+from shared.use_case import StarterPrompt, UseCase
+
+
+def _build_agent():  # type: ignore[no-untyped-def]
+    from use_cases.clinic.agent import build_agent
+
+    return build_agent()
+
+
+def _load_actions():  # type: ignore[no-untyped-def]
+    from use_cases.clinic.actions import ACTIONS
+
+    return ACTIONS
+
+
+USE_CASE = UseCase(
+    name="clinic",
+    title="Clinic appointments",
+    description="Book, move and cancel clinic appointments; a slot picker books in one click.",
+    greeting="Hello! I can find you an appointment, or change one you already have.",
+    build_agent=_build_agent,
+    load_actions=_load_actions,
+    starter_prompts=(
+        StarterPrompt(
+            label="See Dr Patel",
+            prompt="When can I see Dr Patel in the next few days?",
+            icon="calendar",
+        ),
+        StarterPrompt(
+            label="Book a time",
+            prompt="Book the 10:30 with Dr Patel tomorrow.",
+            icon="clock",
+        ),
+        StarterPrompt(
+            label="My appointments",
+            prompt="Show my appointments.",
+            icon="notebook",
+        ),
+        StarterPrompt(
+            label="Who can help?",
+            prompt="Which clinicians do you have, and when do they work?",
+            icon="user",
+        ),
+    ),
+)
