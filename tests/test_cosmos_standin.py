@@ -17,8 +17,9 @@ async def test_ids_are_unique_per_full_hierarchical_key(cosmos_server):
             "c", partition_key=PartitionKey(path=["/userId", "/threadId"], kind="MultiHash")
         )
         for thread in ("t1", "t2"):
-            await container.create_item({"id": "session", "userId": "u", "threadId": thread,
-                                         "v": thread})
+            await container.create_item(
+                {"id": "session", "userId": "u", "threadId": thread, "v": thread}
+            )
         for thread in ("t1", "t2"):
             doc = await container.read_item("session", ["u", thread])
             assert doc["v"] == thread
