@@ -1,14 +1,16 @@
 """The plug-in shape every use case under `use_cases/` provides.
 
 A use case is a package whose `__init__.py` defines `USE_CASE = UseCase(...)`: its name,
-title, starter prompts, an agent factory and its widget action handlers. Heavy imports
-(the Agents SDK) stay inside the factories so listing use cases stays cheap.
+title and starter prompts. By convention its `agent.py` defines `build_agent()` and its
+`actions.py` defines `ACTIONS` (action type -> handler); both are imported only when the
+use case first serves a request, so listing use cases stays cheap (no Agents SDK import).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 from chatkit.agents import AgentContext
@@ -64,10 +66,21 @@ class UseCase:
     name: str
     title: str
     description: str
-    build_agent: Callable[[], Agent[TurnContext]]
-    load_actions: Callable[[], Mapping[str, ActionHandler]] = field(default=lambda: {})
     starter_prompts: tuple[StarterPrompt, ...] = ()
     greeting: str = "How can I help you today?"
+
+    def build_agent(self) -> Agent[TurnContext]:
+        module = importlib.import_module(f"use_cases.{self.name}.agent")
+        return module.build_agent()
+
+    def load_actions(self) -> Mapping[str, ActionHandler]:
+        try:
+            module = importlib.import_module(f"use_cases.{self.name}.actions")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"use_cases.{self.name}.actions":
+                raise
+            return {}  # a use case without widget actions
+        return module.ACTIONS
 
     def public(self) -> dict[str, Any]:
         return {

@@ -5,26 +5,11 @@ from __future__ import annotations
 
 from shared.use_case import StarterPrompt, UseCase
 
-
-def _build_agent():  # type: ignore[no-untyped-def]
-    from use_cases.assistant.agent import build_agent
-
-    return build_agent()
-
-
-def _load_actions():  # type: ignore[no-untyped-def]
-    from use_cases.assistant.actions import ACTIONS
-
-    return ACTIONS
-
-
 USE_CASE = UseCase(
     name="assistant",
     title="Assistant",
     description="A general helpful assistant that also knows the time anywhere.",
     greeting="Hi! Ask me anything, or ask what time it is somewhere.",
-    build_agent=_build_agent,
-    load_actions=_load_actions,
     starter_prompts=(
         StarterPrompt(label="What time is it?", prompt="What time is it for me?", icon="clock"),
         StarterPrompt(

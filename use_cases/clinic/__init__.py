@@ -6,26 +6,11 @@ from __future__ import annotations
 
 from shared.use_case import StarterPrompt, UseCase
 
-
-def _build_agent():  # type: ignore[no-untyped-def]
-    from use_cases.clinic.agent import build_agent
-
-    return build_agent()
-
-
-def _load_actions():  # type: ignore[no-untyped-def]
-    from use_cases.clinic.actions import ACTIONS
-
-    return ACTIONS
-
-
 USE_CASE = UseCase(
     name="clinic",
     title="Clinic appointments",
     description="Book, move and cancel clinic appointments; a slot picker books in one click.",
     greeting="Hello! I can find you an appointment, or change one you already have.",
-    build_agent=_build_agent,
-    load_actions=_load_actions,
     starter_prompts=(
         StarterPrompt(
             label="See Dr Patel",

@@ -6,27 +6,12 @@ from __future__ import annotations
 
 from shared.use_case import StarterPrompt, UseCase
 
-
-def _build_agent():  # type: ignore[no-untyped-def]
-    from use_cases.retail.agent import build_agent
-
-    return build_agent()
-
-
-def _load_actions():  # type: ignore[no-untyped-def]
-    from use_cases.retail.actions import ACTIONS
-
-    return ACTIONS
-
-
 USE_CASE = UseCase(
     name="retail",
     title="Order returns",
     description="Return items from recent orders: eligibility, fees, refunds and pickup.",
     greeting="Hi! I can help you return items from your recent orders. What would you like "
     "to send back?",
-    build_agent=_build_agent,
-    load_actions=_load_actions,
     starter_prompts=(
         StarterPrompt(
             label="Return an item", prompt="I want to return something I ordered.", icon="cube"

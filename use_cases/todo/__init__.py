@@ -5,26 +5,11 @@ from __future__ import annotations
 
 from shared.use_case import StarterPrompt, UseCase
 
-
-def _build_agent():  # type: ignore[no-untyped-def]
-    from use_cases.todo.agent import build_agent
-
-    return build_agent()
-
-
-def _load_actions():  # type: ignore[no-untyped-def]
-    from use_cases.todo.actions import ACTIONS
-
-    return ACTIONS
-
-
 USE_CASE = UseCase(
     name="todo",
     title="To-do list",
     description="Your personal to-do list: add, check off and tidy up tasks by chat or by click.",
     greeting="Hi! Tell me what you need to do, or ask to see your list.",
-    build_agent=_build_agent,
-    load_actions=_load_actions,
     starter_prompts=(
         StarterPrompt(label="Show my list", prompt="Show me my to-do list.", icon="notebook"),
         StarterPrompt(

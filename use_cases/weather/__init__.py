@@ -5,26 +5,11 @@ from __future__ import annotations
 
 from shared.use_case import StarterPrompt, UseCase
 
-
-def _build_agent():  # type: ignore[no-untyped-def]
-    from use_cases.weather.agent import build_agent
-
-    return build_agent()
-
-
-def _load_actions():  # type: ignore[no-untyped-def]
-    from use_cases.weather.actions import ACTIONS
-
-    return ACTIONS
-
-
 USE_CASE = UseCase(
     name="weather",
     title="Weather",
     description="Current weather and forecasts anywhere, and what the sky says in your photos.",
     greeting="Hi! Ask me about the weather anywhere, pick a city, or attach a photo of the sky.",
-    build_agent=_build_agent,
-    load_actions=_load_actions,
     starter_prompts=(
         StarterPrompt(
             label="Weather in Paris",
