@@ -188,3 +188,20 @@ def cosmos_env(server: Any, database: str) -> dict[str, str]:
         "COSMOS_KEY": server.key,
         "COSMOS_DATABASE": database,
     }
+
+
+@pytest.fixture(scope="session")
+def fake_weather_server() -> Iterator[Any]:
+    from tests.fake_weather import FakeWeather
+
+    server = FakeWeather().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_weather(fake_weather_server: Any) -> Iterator[Any]:
+    """The fake Open-Meteo API, reset around each test."""
+    fake_weather_server.reset()
+    yield fake_weather_server
+    fake_weather_server.reset()

@@ -14,18 +14,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.servers import ThreadedApp
 
 TITLE_MARKER = "Write a short title"
 
@@ -92,8 +92,7 @@ class FakeModel:
         self.title = "Fake title"
         self.default = Reply.say("Default ", "fake ", "reply.")
         self._ids = itertools.count(1)
-        self._thread: threading.Thread | None = None
-        self._server: uvicorn.Server | None = None
+        self._runner: ThreadedApp | None = None
         self.port = 0
 
     # Scripting
@@ -136,9 +135,6 @@ class FakeModel:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> FakeModel:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
         app = Starlette(
             routes=[
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
@@ -148,24 +144,13 @@ class FakeModel:
                 Route("/openai/v1/responses", self._responses, methods=["POST"]),
             ]
         )
-        config = uvicorn.Config(app, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake model server did not start")
-            time.sleep(0.01)
+        self._runner = ThreadedApp(app, "fake model server")
+        self.port = self._runner.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._runner is not None:
+            self._runner.stop()
 
     async def _receive(self, request: Request) -> tuple[Recorded, Reply]:
         body = await request.json()

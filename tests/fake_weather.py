@@ -12,18 +12,17 @@ JSON) for the next N requests of one endpoint, and assert on the recorded reques
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from tests.servers import ThreadedApp
 
 Endpoint = Literal["geocoding", "forecast"]
 FIRST_DAY = date(2025, 6, 2)  # a Monday, so day labels are predictable
@@ -160,8 +159,7 @@ class FakeWeather:
         self.places: dict[str, FakePlace] = {}
         self.requests: list[Seen] = []
         self._failures: dict[Endpoint, Failure] = {}
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._runner: ThreadedApp | None = None
         self.port = 0
         self.reset()
 
@@ -207,32 +205,19 @@ class FakeWeather:
         return {"WEATHER_API_URL": self.api_url, "WEATHER_GEOCODING_URL": self.geocoding_url}
 
     def start(self) -> FakeWeather:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
         app = Starlette(
             routes=[
                 Route("/geocoding/v1/search", self._search, methods=["GET"]),
                 Route("/forecast/v1/forecast", self._forecast, methods=["GET"]),
             ]
         )
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake weather server did not start")
-            time.sleep(0.01)
+        self._runner = ThreadedApp(app, "fake weather server")
+        self.port = self._runner.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._runner is not None:
+            self._runner.stop()
 
     def _record(self, endpoint: Endpoint, request: Request) -> Failure | None:
         with self._lock:

@@ -5,7 +5,6 @@ real HTTP client."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,22 +12,7 @@ import pytest
 
 from tests.conftest import model_env
 from tests.fake_model import FakeModel, Reply
-from tests.fake_weather import FakeWeather
 from tests.test_e2e_attachments import PNG, _create, _image_sent_to_model, _send, _upload
-
-
-@pytest.fixture(scope="module")
-def fake_weather_server() -> Iterator[FakeWeather]:
-    server = FakeWeather().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fake_weather(fake_weather_server: FakeWeather) -> Iterator[FakeWeather]:
-    fake_weather_server.reset()
-    yield fake_weather_server
-    fake_weather_server.reset()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -401,20 +400,6 @@ async def test_look_up_unknown_place_and_bad_input_have_no_widget():
 
 
 # The real provider over HTTP, against the fake Open-Meteo
-
-
-@pytest.fixture(scope="module")
-def fake_weather_server() -> Iterator[FakeWeather]:
-    server = FakeWeather().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fake_weather(fake_weather_server: FakeWeather) -> Iterator[FakeWeather]:
-    fake_weather_server.reset()
-    yield fake_weather_server
-    fake_weather_server.reset()
 
 
 @pytest.fixture

@@ -10,8 +10,12 @@ import shutil
 import socket
 import ssl
 import subprocess
+import threading
 import time
 from pathlib import Path
+from typing import Any
+
+import uvicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "node_modules"
@@ -113,3 +117,35 @@ class Azurite(LocalServer):
             f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};"
             f"AccountKey={AZURITE_KEY};BlobEndpoint={self.blob_endpoint};"
         )
+
+
+class ThreadedApp:
+    """An ASGI app served by uvicorn in a daemon thread on a free loopback port (the fake
+    model and fake weather servers). uvicorn sets TCP_NODELAY, so small streamed writes
+    are not held back."""
+
+    def __init__(self, app: Any, name: str):
+        self.name = name
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    def start(self) -> int:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} did not start")
+            time.sleep(0.01)
+        return self.port
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -96,34 +96,22 @@ async def select_items(
         yield event
 
 
-async def choose_reason(
-    ctx: ActionContext, action: Action[str, Any], sender: WidgetItem | None
-) -> AsyncIterator[ThreadStreamEvent]:
-    step = flow.choose_reason(
-        _env(ctx), _required(action, "choice"), _required(action, "return_id")
-    )
-    async for event in _emit(ctx, sender, step):
-        yield event
+def _choice_handler(choose: Any) -> Any:
+    """Reason, resolution and shipping clicks differ only in the flow step they call."""
+
+    async def handler(
+        ctx: ActionContext, action: Action[str, Any], sender: WidgetItem | None
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        step = choose(_env(ctx), _required(action, "choice"), _required(action, "return_id"))
+        async for event in _emit(ctx, sender, step):
+            yield event
+
+    return handler
 
 
-async def choose_resolution(
-    ctx: ActionContext, action: Action[str, Any], sender: WidgetItem | None
-) -> AsyncIterator[ThreadStreamEvent]:
-    step = flow.choose_resolution(
-        _env(ctx), _required(action, "choice"), _required(action, "return_id")
-    )
-    async for event in _emit(ctx, sender, step):
-        yield event
-
-
-async def choose_shipping(
-    ctx: ActionContext, action: Action[str, Any], sender: WidgetItem | None
-) -> AsyncIterator[ThreadStreamEvent]:
-    step = flow.choose_shipping(
-        _env(ctx), _required(action, "choice"), _required(action, "return_id")
-    )
-    async for event in _emit(ctx, sender, step):
-        yield event
+choose_reason = _choice_handler(flow.choose_reason)
+choose_resolution = _choice_handler(flow.choose_resolution)
+choose_shipping = _choice_handler(flow.choose_shipping)
 
 
 async def cancel_return(
