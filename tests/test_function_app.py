@@ -131,3 +131,21 @@ async def test_body_limit_applies_without_content_length(in_process, monkeypatch
     chatkit = _functions()["chatkit"].get_user_function()
     response = await chatkit(_request("POST", path, b"{" + b" " * 5000 + b"}"))
     assert response.status_code == 413
+
+
+async def test_store_outage_is_a_retryable_503(in_process, monkeypatch):
+    from shared.errors import StoreUnavailable
+    from shared.runtime import get_runtime
+
+    async def busy(*args, **kwargs):
+        raise StoreUnavailable("Cosmos DB threads.list: status 429")
+
+    monkeypatch.setattr(get_runtime().store, "load_threads", busy)
+    chatkit = _functions()["chatkit"].get_user_function()
+    response = await chatkit(
+        _request("POST", "/api/chatkit", b'{"type": "threads.list", "params": {}}')
+    )
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
+    body = json.loads(response.body)["error"]
+    assert body["code"] == "store_unavailable" and "429" not in body["message"]
