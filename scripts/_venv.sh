@@ -30,19 +30,56 @@ ensure_venv() {
   fi
 }
 
-# The local Azure stand-ins the tests start (Azurite, the Cosmos DB stand-in), pinned
-# by package-lock.json. Needs Node.js 18+ and npm.
-ensure_node_modules() {
+require_npm() {
   if ! command -v npm >/dev/null 2>&1; then
-    echo "error: npm not found; install Node.js 18 or newer (the tests run Azurite and a Cosmos DB stand-in)" >&2
+    echo "error: npm not found; install Node.js 20 or newer (it builds the web page and runs the test stand-ins)" >&2
     exit 1
   fi
+}
+
+# The local Azure stand-ins the tests start (Azurite, the Cosmos DB stand-in, the Static
+# Web Apps emulator), pinned by package-lock.json.
+ensure_node_modules() {
+  require_npm
   local stamp="$ROOT/node_modules/.installed-lock"
   local digest
   digest="$(cksum < "$ROOT/package-lock.json")"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
     echo "Installing Node.js test servers (npm ci)"
-    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$ROOT" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
     echo "$digest" > "$stamp"
   fi
+}
+
+# The web page (static_web/): its npm dependencies, pinned by its own lock file, and the
+# Vite build into static_web/dist, which both the local host and Static Web Apps serve.
+ensure_web_build() {
+  require_npm
+  local web="$ROOT/static_web"
+  local stamp="$web/node_modules/.installed-lock"
+  local digest
+  digest="$(cksum < "$web/package-lock.json")"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+    echo "Installing the web page's dependencies (npm ci in static_web)"
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$digest" > "$stamp"
+  fi
+  echo "Building static_web/dist"
+  (cd "$web" && npm run --silent build -- --logLevel warn)
+}
+
+# Debian's Chromium for the browser tests (never a browser download).
+ensure_chromium() {
+  if [ -n "${CHROMIUM_PATH:-}" ] || command -v chromium >/dev/null 2>&1; then
+    return
+  fi
+  local sudo=""
+  if [ "$(id -u)" != "0" ]; then sudo="sudo"; fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: chromium not found and apt-get is unavailable; install Chromium and set CHROMIUM_PATH" >&2
+    exit 1
+  fi
+  echo "Installing Debian's chromium for the browser tests"
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 }

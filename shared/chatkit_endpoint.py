@@ -33,6 +33,7 @@ from shared.attachments.policy import AttachmentNotUploaded
 from shared.context import RequestContext
 from shared.errors import ApiError, BadRequest, NotFound, StoreUnavailable
 from shared.runtime import get_runtime
+from shared.stream_stop import parse_stop_request, request_stop, stoppable, thread_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +129,18 @@ async def _prepare(request: ChatKitReq, context: RequestContext) -> None:
 async def handle(body: bytes, context: RequestContext) -> Response:
     runtime = get_runtime()
     server = runtime.server(context.use_case)
-    request = parse_request(body)
+    try:
+        request = parse_request(body)
+    except BadRequest:
+        stop = parse_stop_request(body)
+        if stop is None:
+            raise
+        await request_stop(runtime.store, stop.params.thread_id, context)
+        return Response(
+            content=b'{"stopping":true}',
+            media_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
     problem = _unsupported(request, runtime.settings.max_attachments_per_message)
     if problem:
         raise BadRequest(problem, code="unsupported")
@@ -159,6 +171,14 @@ async def handle(body: bytes, context: RequestContext) -> Response:
         raise NotFound(_not_found_message(request)) from None
     except ValueError:
         raise BadRequest("The request does not apply to this thread or item.") from None
+    known_thread = getattr(request.params, "thread_id", None) or thread_id_of(first)
+    events = stoppable(
+        events,
+        runtime.store,
+        lambda: known_thread,
+        context,
+        runtime.settings.stop_poll_seconds,
+    )
     return StreamingResponse(
         _continue(first, events, request, context),
         media_type="text/event-stream",

@@ -101,7 +101,7 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "7071")))
     parser.add_argument("--settings", type=Path, default=ROOT / "local.settings.json")
-    parser.add_argument("--static", type=Path, default=ROOT / "static_web")
+    parser.add_argument("--static", type=Path, default=ROOT / "static_web" / "dist")
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     applied = load_local_settings(args.settings)

@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     history_limit: int = Field(default=30, ge=1, le=500)
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     title_timeout_seconds: float = Field(default=8.0, gt=0)
+    # How often a streaming turn checks the store for a Stop sent to another instance
+    # (threads.stop_turn); 0 turns the check off.
+    stop_poll_seconds: float = Field(default=1.0, ge=0, le=30)
     chatkit_domain_key: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -6,7 +6,9 @@ downloaded at run time. Each server is stopped by its pid.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -149,3 +151,50 @@ class ThreadedApp:
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+class SwaEmulator:
+    """The Static Web Apps CLI emulator (`swa start`) serving the built page, applying
+    staticwebapp.config.json, offering its mock sign-in and proxying /api to `api_url`
+    with the real `x-ms-client-principal` header."""
+
+    def __init__(self, site: Path, api_url: str, log_dir: Path):
+        binary = NODE_MODULES / ".bin" / "swa"
+        if not binary.exists():
+            raise RuntimeError("the Static Web Apps CLI is missing: run scripts/test")
+        self.port = free_port()
+        self.log = log_dir / f"swa-{self.port}.log"
+        self._log_file = self.log.open("wb")
+        # Its own process group: the CLI starts child processes of its own.
+        self.process = subprocess.Popen(
+            [
+                str(binary),
+                "start",
+                str(site),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--api-devserver-url",
+                api_url,
+            ],
+            cwd=log_dir,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "SWA_CLI_DEBUG": "", "SWA_DISABLE_TELEMETRY": "true"},
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        _wait_for_port(self.port, self.process, self.log)
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self._log_file.close()
