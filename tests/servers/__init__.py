@@ -177,6 +177,9 @@ class SwaEmulator:
                 str(self.port),
                 "--api-devserver-url",
                 api_url,
+                # Without it the CLI looks for staticwebapp.config.json under its cwd.
+                "--swa-config-location",
+                str(site),
             ],
             cwd=log_dir,
             stdout=self._log_file,
