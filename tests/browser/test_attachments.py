@@ -25,8 +25,11 @@ def png(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (200, 30, 3
     )
 
 
-def loaded(image) -> bool:
-    return image.evaluate("img => img.complete && img.naturalWidth > 0")
+def wait_loaded(page, image) -> None:
+    """The image's bytes arrived and decoded (a broken image has naturalWidth 0)."""
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
 
 
 def test_image_upload_thumbnail_remove_and_send(chat, fake_model):
@@ -42,7 +45,7 @@ def test_image_upload_thumbnail_remove_and_send(chat, fake_model):
     chips = page.locator(".tray .chip")
     expect(chips).to_have_count(2)
     expect(page.locator(".tray .chip[data-uploaded=true]")).to_have_count(2)
-    assert loaded(chips.first.locator("img.thumb"))
+    wait_loaded(page, chips.first.locator("img.thumb"))
     chat.shot("tray")
 
     page.get_by_role("button", name="Remove notes.txt").click()
@@ -55,7 +58,7 @@ def test_image_upload_thumbnail_remove_and_send(chat, fake_model):
     sent = page.locator(".message.user").last
     thumb = sent.locator("img.thumb")
     expect(thumb).to_have_attribute("alt", "red.png")
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+    wait_loaded(page, thumb)
     seen = fake_model.turn_requests[-1].text()
     assert "data:image/png;base64," in seen and "remove me" not in seen
     chat.shot("sent-with-image")
@@ -64,7 +67,7 @@ def test_image_upload_thumbnail_remove_and_send(chat, fake_model):
     page.wait_for_selector(".app.ready")
     thumb = page.locator(".message.user img.thumb")
     expect(thumb).to_have_count(1)
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+    wait_loaded(page, thumb)
 
 
 def test_files_the_server_would_refuse_are_refused_up_front(chat):
@@ -73,7 +76,8 @@ def test_files_the_server_would_refuse_are_refused_up_front(chat):
     page.locator("[data-testid=file-input]").set_input_files(
         [{"name": "tool.exe", "mimeType": "application/x-msdownload", "buffer": b"MZ"}]
     )
-    expect(page.locator(".composer-hint")).to_contain_text("tool.exe: this file type is not accepted")
+    hint = page.locator(".composer-hint")
+    expect(hint).to_contain_text("tool.exe: this file type is not accepted")
     expect(page.locator(".tray .chip")).to_have_count(0)
 
 

@@ -158,3 +158,38 @@ def test_each_user_sees_only_their_own_conversations(chat, fake_model):
     page.goto(thread_url)
     expect(page.get_by_role("alert")).to_contain_text("no longer exists")
     expect(page.locator(".message")).to_have_count(0)
+
+
+def test_feedback_and_keyboard_only_use(chat, fake_model):
+    page = chat.page
+    chat.sign_in()
+    fake_model.script(Reply.say("Keyboard works."))
+    box = page.get_by_role("textbox", name="Message")
+    box.focus()
+    page.keyboard.type("Line one")
+    page.keyboard.press("Shift+Enter")  # a new line, not a send
+    page.keyboard.type("Line two")
+    page.keyboard.press("Enter")
+    expect(page.locator(".message.user .bubble")).to_have_text("Line one\nLine two")
+    expect(chat.assistant()).to_have_text(re.compile("Keyboard works."))
+    chat.wait_idle()
+    good = chat.assistant().get_by_role("button", name="Good answer")
+    good.focus()
+    page.keyboard.press("Enter")
+    expect(good).to_have_attribute("aria-pressed", "true")
+    expect(chat.assistant().get_by_role("button", name="Bad answer")).to_be_disabled()
+
+
+def test_small_screens_and_dark_mode(chat, fake_model):
+    page = chat.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.emulate_media(color_scheme="dark")
+    chat.sign_in()
+    fake_model.script(Reply.say("A reply that is long enough to wrap on a phone screen. " * 3))
+    chat.send("Hello from a phone")
+    chat.wait_idle()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(23, 25, 28)"
+    expect(page.get_by_role("textbox", name="Message")).to_be_in_viewport()
+    chat.shot("phone-dark")
