@@ -68,8 +68,10 @@ def web_dist() -> Path:
     return DIST
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope, not session: Playwright's sync API keeps an event loop running in
+    # this thread while it is open, and pytest-asyncio cannot run async tests then.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
