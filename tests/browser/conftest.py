@@ -8,6 +8,7 @@ refuse every other outside request, so nothing leaves the machine.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -36,6 +37,12 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+]
+# Two models on the fake server plus one whose provider is not configured.
+PICKER_MODELS = [
+    {"id": "fast", "label": "Fast", "provider": "openai", "model": "fake-model"},
+    {"id": "smart", "label": "Smart", "provider": "openai", "model": "fake-smart"},
+    {"id": "cloud", "label": "Azure GPT", "provider": "azure", "model": "gpt-4.1"},
 ]
 JQUERY_CDN = re.compile(r"^https://ajax\.aspnetcdn\.com/ajax/jquery/.*")
 
@@ -107,6 +114,8 @@ def site(
     env = {
         **model_env(fake_model_server),
         **fake_weather_server.env(),
+        "MODELS": json.dumps(PICKER_MODELS),
+        "DEFAULT_MODEL": "fast",
         # The browser tests exercise widgets, streaming and uploads, not the model's
         # timeouts: leave room for slowly streamed replies.
         "MODEL_TIMEOUT_SECONDS": "30",

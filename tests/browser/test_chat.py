@@ -193,3 +193,19 @@ def test_small_screens_and_dark_mode(chat, fake_model):
     assert background == "rgb(23, 25, 28)"
     expect(page.get_by_role("textbox", name="Message")).to_be_in_viewport()
     chat.shot("phone-dark")
+
+
+def test_the_model_picker_sends_the_chosen_model(chat, fake_model):
+    page = chat.page
+    chat.sign_in()
+    picker = page.get_by_role("combobox", name="Model")
+    expect(picker).to_have_value("fast")
+    expect(picker.locator("option[value=cloud]")).to_be_disabled()
+    fake_model.script(Reply.say("From the fast one."), Reply.say("From the smart one."))
+    chat.send("First")
+    chat.wait_idle()
+    picker.select_option("smart")
+    chat.send("Second")
+    chat.wait_idle()
+    models = [r.body["model"] for r in fake_model.turn_requests]
+    assert models == ["fake-model", "fake-smart"]
