@@ -30,7 +30,7 @@ async def _chatkit(req: Request, use_case: str | None) -> Response:
         from shared import chatkit_endpoint
 
         runtime = get_runtime()
-        context = request_context(req, runtime.settings, runtime.use_case_name(use_case))
+        context = await request_context(req, runtime.settings, runtime.use_case_name(use_case))
         body = await read_body(req, runtime.settings.max_request_bytes)
         return await chatkit_endpoint.handle(body, context)
     except Exception as exc:
@@ -52,7 +52,7 @@ async def _attachment(req: Request, action: str) -> Response:
         from shared import attachment_endpoint
 
         runtime = get_runtime()
-        context = request_context(req, runtime.settings, runtime.settings.default_use_case)
+        context = await request_context(req, runtime.settings, runtime.settings.default_use_case)
         handler = getattr(attachment_endpoint, action)
         return await handler(req, context, req.path_params["attachment_id"])
     except Exception as exc:
@@ -65,7 +65,7 @@ async def config(req: Request) -> Response:
         from shared.public_info import config_body
 
         runtime = get_runtime()
-        request_context(req, runtime.settings, runtime.settings.default_use_case)
+        await request_context(req, runtime.settings, runtime.settings.default_use_case)
         return json_response(config_body(runtime))
     except Exception as exc:
         return error_response(exc)

@@ -65,7 +65,7 @@ ensure_web_build() {
     echo "$digest" > "$stamp"
   fi
   echo "Building static_web/dist"
-  (cd "$web" && npm run --silent build -- --logLevel warn)
+  (cd "$web" && STATIC_WEB_CONFIG=local npm run --silent build -- --logLevel warn)
 }
 
 # Debian's Chromium for the browser tests (never a browser download).

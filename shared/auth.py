@@ -3,6 +3,8 @@
 `platform`: Static Web Apps / App Service authentication put the signed-in user in the
 `x-ms-client-principal` header (base64 JSON). The Function app must only be reachable
 through that platform, or anyone could forge the header.
+`entra`: a Microsoft Entra ID bearer token for this API (shared/entra.py), for pages
+that call the Function app directly.
 `local`: one fixed local user, for development on your own machine.
 """
 
@@ -27,9 +29,13 @@ _USER_ID_CLAIMS = (
 )
 
 
-def user_id_from_headers(headers: Mapping[str, str], settings: Settings) -> str:
+async def user_id_from_headers(headers: Mapping[str, str], settings: Settings) -> str:
     if settings.auth_mode == "local":
         return settings.local_user_id
+    if settings.auth_mode == "entra":
+        from shared.entra import validator_for
+
+        return await validator_for(settings).user_id(headers.get("authorization"))
     return _user_id_from_principal(headers.get(PRINCIPAL_HEADER))
 
 

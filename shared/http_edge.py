@@ -26,10 +26,10 @@ logger = logging.getLogger(__name__)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def request_context(req: Request, settings: Settings, use_case: str) -> RequestContext:
+async def request_context(req: Request, settings: Settings, use_case: str) -> RequestContext:
     headers = req.headers
     return RequestContext(
-        user_id=user_id_from_headers(headers, settings),
+        user_id=await user_id_from_headers(headers, settings),
         use_case=use_case,
         locale=locale_from_accept_language(headers.get("accept-language")),
         timezone=valid_timezone(headers.get("x-user-timezone")),

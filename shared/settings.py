@@ -12,11 +12,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ModelApi = Literal["responses", "chat_completions"]
-AuthMode = Literal["local", "platform"]
+AuthMode = Literal["local", "platform", "entra"]
 UploadMode = Literal["direct", "app"]
 ImageInput = Literal["data_url", "url"]
 
@@ -91,6 +98,13 @@ class Settings(BaseSettings):
     weather_timeout_seconds: float = Field(default=10.0, gt=0)
 
     auth_mode: AuthMode = "local"
+    # AUTH_MODE=entra: the page calls the Function app directly with a Microsoft Entra ID
+    # access token for this API (shared/entra.py validates it).
+    entra_tenant_id: str | None = None
+    # The API app registration's client id and/or application id URI (api://...).
+    entra_audience: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    entra_required_scope: str | None = "user_impersonation"
+    entra_authority_host: str = "https://login.microsoftonline.com"
     local_user_id: str = Field(default="local-user", min_length=1, max_length=128)
     data_dir: Path = Path(".data")
     default_use_case: str = "assistant"
@@ -103,6 +117,13 @@ class Settings(BaseSettings):
     chatkit_domain_key: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # Application Insights through OpenTelemetry (shared/telemetry.py): off unless the
+    # connection string is set. It names the resource and holds no secret.
+    applicationinsights_connection_string: str | None = None
+    # "Authorization=AAD;ClientId=<user-assigned identity>": Entra-authenticated ingestion.
+    applicationinsights_authentication_string: str | None = None
+    otel_service_name: str = Field(default="chatkit-api", min_length=1, max_length=256)
+
     @field_validator(
         "openai_base_url",
         "azure_openai_endpoint",
@@ -112,6 +133,8 @@ class Settings(BaseSettings):
         "cosmos_endpoint",
         "azure_storage_account_url",
         "public_base_url",
+        "applicationinsights_connection_string",
+        "applicationinsights_authentication_string",
         mode="before",
     )
     @classmethod
@@ -162,11 +185,67 @@ class Settings(BaseSettings):
                 ) from exc
         return value
 
+    @field_validator("entra_audience", mode="before")
+    @classmethod
+    def _parse_audience(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [a.strip() for a in value.split(",") if a.strip()]
+        return value
+
+    @field_validator("entra_tenant_id", "entra_required_scope", mode="before")
+    @classmethod
+    def _blank_entra_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    @field_validator("entra_authority_host")
+    @classmethod
+    def _authority_host(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ValueError("must be an https URL such as https://login.microsoftonline.com")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _entra_needs_tenant_and_audience(self) -> Settings:
+        if self.auth_mode == "entra" and (not self.entra_tenant_id or not self.entra_audience):
+            raise ValueError(
+                "AUTH_MODE=entra needs ENTRA_TENANT_ID and ENTRA_AUDIENCE (the API app "
+                "registration's client id or api:// URI)"
+            )
+        return self
+
     @field_validator("attachment_types", mode="before")
     @classmethod
     def _parse_types(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [t.strip().lower() for t in value.split(",") if t.strip()]
+        return value
+
+    @field_validator("applicationinsights_connection_string")
+    @classmethod
+    def _connection_string(cls, value: str | None) -> str | None:
+        if value is not None and "instrumentationkey" not in _pairs(value):
+            raise ValueError(
+                "must be an Application Insights connection string "
+                "(InstrumentationKey=...;IngestionEndpoint=...)"
+            )
+        return value
+
+    @field_validator("applicationinsights_authentication_string")
+    @classmethod
+    def _authentication_string(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        pairs = _pairs(value)
+        if pairs.get("authorization", "").upper() != "AAD" or set(pairs) - {
+            "authorization",
+            "clientid",
+        }:
+            raise ValueError(
+                "must be 'Authorization=AAD' (system-assigned identity) or "
+                "'Authorization=AAD;ClientId=<client id of a user-assigned identity>'"
+            )
         return value
 
     @field_validator("models")
@@ -192,15 +271,33 @@ class Settings(BaseSettings):
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()
 
+    @property
+    def telemetry_identity(self) -> tuple[bool, str | None]:
+        """(Entra-authenticated ingestion?, the user-assigned identity's client id)."""
+        if self.applicationinsights_authentication_string is None:
+            return False, None
+        client_id = _pairs(self.applicationinsights_authentication_string).get("clientid")
+        return True, client_id or None
+
+
+def _pairs(value: str) -> dict[str, str]:
+    """`Key=Value;Key=Value` (connection-string style) with lower-case keys."""
+    pairs = {}
+    for part in value.split(";"):
+        key, sep, item = part.partition("=")
+        if sep and key.strip():
+            pairs[key.strip().lower()] = item.strip()
+    return pairs
+
 
 def _describe(error: ValidationError) -> str:
     lines = []
     for err in error.errors():
-        name = "_".join(str(part) for part in err["loc"][:1]).upper() or "settings"
-        detail = err["msg"]
+        name = "_".join(str(part) for part in err["loc"][:1]).upper()
+        detail = err["msg"].removeprefix("Value error, ")
         if err["type"] == "literal_error":
             detail = f"must be one of {err.get('ctx', {}).get('expected', '')}"
-        lines.append(f"{name}: {detail}")
+        lines.append(f"{name}: {detail}" if name else detail)
     return "Invalid configuration. " + "; ".join(lines)
 
 

@@ -65,10 +65,10 @@ def _principal(data) -> str:
     return base64.b64encode(json.dumps(data).encode()).decode()
 
 
-def test_platform_principal_shapes():
+async def test_platform_principal_shapes():
     settings = _settings(auth_mode="platform")
     swa = _principal({"identityProvider": "github", "userId": "abc", "userRoles": []})
-    assert user_id_from_headers({"x-ms-client-principal": swa}, settings) == "github:abc"
+    assert await user_id_from_headers({"x-ms-client-principal": swa}, settings) == "github:abc"
     easy_auth = _principal(
         {
             "auth_typ": "aad",
@@ -80,11 +80,12 @@ def test_platform_principal_shapes():
             ],
         }
     )
-    assert user_id_from_headers({"x-ms-client-principal": easy_auth}, settings) == "aad:oid-1"
+    principal = {"x-ms-client-principal": easy_auth}
+    assert await user_id_from_headers(principal, settings) == "aad:oid-1"
     for bad in ("", "!!!", _principal([1]), _principal({"userId": 5}), "A" * 20000):
         with pytest.raises(Unauthorized):
-            user_id_from_headers({"x-ms-client-principal": bad}, settings)
-    assert user_id_from_headers({}, _settings(auth_mode="local")) == "local-user"
+            await user_id_from_headers({"x-ms-client-principal": bad}, settings)
+    assert await user_id_from_headers({}, _settings(auth_mode="local")) == "local-user"
 
 
 def test_settings_errors_name_the_setting_and_hide_secrets(monkeypatch):

@@ -71,7 +71,12 @@ def web_dist() -> Path:
     if not index.exists() or index.stat().st_mtime < newest:
         if not (WEB / "node_modules").exists():
             raise RuntimeError("static_web/node_modules is missing: run scripts/test")
-        subprocess.run(["npm", "run", "--silent", "build"], cwd=WEB, check=True)
+        subprocess.run(
+            ["npm", "run", "--silent", "build"],
+            cwd=WEB,
+            check=True,
+            env={**os.environ, "STATIC_WEB_CONFIG": "local"},
+        )
     return DIST
 
 
