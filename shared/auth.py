@@ -29,8 +29,28 @@ _USER_ID_CLAIMS = (
 )
 
 
+_LOOPBACK = {"localhost", "127.0.0.1", "[::1]", "::1"}
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return True  # no Host header: an in-process call, not an HTTP client
+    name = host.split(",")[0].strip().lower()
+    name = name.rsplit(":", 1)[0] if not name.endswith("]") else name
+    return name in _LOOPBACK
+
+
 async def user_id_from_headers(headers: Mapping[str, str], settings: Settings) -> str:
     if settings.auth_mode == "local":
+        # One shared identity for everyone: fine on a developer's machine, never on a
+        # reachable host (a deployment that forgot to set AUTH_MODE).
+        if not (
+            _is_loopback(headers.get("host")) and _is_loopback(headers.get("x-forwarded-host"))
+        ):
+            raise Unauthorized(
+                "AUTH_MODE=local serves only localhost; a deployment needs AUTH_MODE "
+                "platform or entra."
+            )
         return settings.local_user_id
     if settings.auth_mode == "entra":
         from shared.entra import validator_for

@@ -82,7 +82,15 @@ def _endpoint(user_function: Callable[[Request], Awaitable[Response]]):
     return endpoint
 
 
-def build_app(function_app: Any, static_dir: Path | None, prefix: str = "api") -> Starlette:
+def build_app(
+    function_app: Any,
+    static_dir: Path | None,
+    prefix: str = "api",
+    cors_origins: list[str] | None = None,
+) -> Starlette:
+    from starlette.middleware import Middleware
+    from starlette.middleware.cors import CORSMiddleware
+
     from shared.runtime import reset_runtime
 
     @asynccontextmanager
@@ -93,7 +101,19 @@ def build_app(function_app: Any, static_dir: Path | None, prefix: str = "api") -
     routes: list[BaseRoute] = function_routes(function_app, prefix)
     if static_dir is not None and static_dir.is_dir():
         routes.append(Mount("/", StaticFiles(directory=static_dir, html=True), name="static"))
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = []
+    if cors_origins:
+        # What the Function app's platform CORS setting does in Azure (CORS_ALLOWED_ORIGINS).
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=cors_origins,
+                allow_methods=["GET", "POST", "PUT"],
+                allow_headers=["authorization", "content-type", "x-user-timezone"],
+                max_age=600,
+            )
+        )
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 
 def main(argv: Iterable[str] | None = None) -> None:
@@ -121,7 +141,12 @@ def main(argv: Iterable[str] | None = None) -> None:
         settings = get_settings()
     except SettingsError as exc:
         raise SystemExit(str(exc)) from None
-    app = build_app(function_app.app, args.static, route_prefix(ROOT / "host.json"))
+    app = build_app(
+        function_app.app,
+        args.static,
+        route_prefix(ROOT / "host.json"),
+        cors_origins=settings.cors_allowed_origins,
+    )
     logger.info("Data in %s; open http://%s:%d/", settings.resolved_data_dir, args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
 

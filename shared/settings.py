@@ -8,6 +8,7 @@ default and meaning live here and in the README's configuration table, nowhere e
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -105,6 +106,10 @@ class Settings(BaseSettings):
     entra_audience: Annotated[list[str], NoDecode] = Field(default_factory=list)
     entra_required_scope: str | None = "user_impersonation"
     entra_authority_host: str = "https://login.microsoftonline.com"
+    # Browser origins allowed to call the API cross-origin (the page's origin in the direct
+    # topology). In Azure the Function app's platform CORS setting enforces the same list;
+    # the local host enforces it itself.
+    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     local_user_id: str = Field(default="local-user", min_length=1, max_length=128)
     data_dir: Path = Path(".data")
     default_use_case: str = "assistant"
@@ -190,6 +195,19 @@ class Settings(BaseSettings):
     def _parse_audience(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [a.strip() for a in value.split(",") if a.strip()]
+        return value
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        for origin in value or []:
+            if origin == "*" or not re.match(r"^https?://[^/\s]+$", str(origin)):
+                raise ValueError(
+                    f"must list origins like https://app.example.com (no paths, no '*'); "
+                    f"got {origin!r}"
+                )
         return value
 
     @field_validator("entra_tenant_id", "entra_required_scope", mode="before")

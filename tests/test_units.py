@@ -191,3 +191,18 @@ async def test_tracing_export_is_off_without_a_real_openai_key(in_process):
 
     get_runtime()
     assert get_trace_provider()._disabled is True
+
+
+async def test_local_mode_refuses_anything_but_localhost():
+    settings = _settings(auth_mode="local")
+    for host in ("localhost:7071", "127.0.0.1:4280", "[::1]:7071", "localhost", None):
+        headers = {"host": host} if host else {}
+        assert await user_id_from_headers(headers, settings) == "local-user"
+    for headers in (
+        {"host": "func-abc.azurewebsites.net"},
+        {"host": "10.0.0.5:7071"},
+        {"host": "localhost.evil.example"},
+        {"host": "127.0.0.1:7071", "x-forwarded-host": "myapp.azurestaticapps.net"},
+    ):
+        with pytest.raises(Unauthorized, match="only localhost"):
+            await user_id_from_headers(headers, settings)
