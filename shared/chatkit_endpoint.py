@@ -8,6 +8,7 @@ becomes a clean 404 instead of a stream that dies after `200 OK`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -29,6 +30,7 @@ from chatkit.types import (
 )
 from pydantic import TypeAdapter, ValidationError
 
+from shared import telemetry
 from shared.attachments.policy import AttachmentNotUploaded
 from shared.context import RequestContext
 from shared.errors import ApiError, BadRequest, NotFound, StoreUnavailable
@@ -127,6 +129,34 @@ async def _prepare(request: ChatKitReq, context: RequestContext) -> None:
 
 
 async def handle(body: bytes, context: RequestContext) -> Response:
+    # The request's span; a streamed answer hands it to `_continue`, which ends it.
+    trace = telemetry.start_request(context)
+    try:
+        with trace.active():
+            response = await _handle(body, context, trace)
+    except asyncio.CancelledError:
+        # 499: the client closed the request before any answer (nginx's convention).
+        trace.finish(context.metrics, status=499, cancelled=True)
+        raise
+    except BaseException as exc:
+        status, code = _status_of(exc)
+        trace.finish(context.metrics, status=status, error_code=code, error=exc)
+        raise
+    if not isinstance(response, StreamingResponse):
+        trace.finish(context.metrics, status=response.status_code)
+    return response
+
+
+def _status_of(exc: BaseException) -> tuple[int, str]:
+    """The status the HTTP edge answers for an exception (shared/http_edge.py)."""
+    if isinstance(exc, ApiError):
+        return exc.status, exc.code
+    if isinstance(exc, StoreUnavailable):
+        return 503, "store_unavailable"
+    return 500, "internal_error"
+
+
+async def _handle(body: bytes, context: RequestContext, trace: telemetry.Trace) -> Response:
     runtime = get_runtime()
     server = runtime.server(context.use_case)
     try:
@@ -134,13 +164,16 @@ async def handle(body: bytes, context: RequestContext) -> Response:
     except BadRequest:
         stop = parse_stop_request(body)
         if stop is None:
+            trace.describe("invalid")
             raise
+        trace.describe(stop.type, stop.params.thread_id)
         await request_stop(runtime.store, stop.params.thread_id, context)
         return Response(
             content=b'{"stopping":true}',
             media_type="application/json",
             headers={"Cache-Control": "no-store"},
         )
+    trace.describe(request.type, getattr(request.params, "thread_id", None))
     problem = _unsupported(request, runtime.settings.max_attachments_per_message)
     if problem:
         raise BadRequest(problem, code="unsupported")
@@ -172,6 +205,7 @@ async def handle(body: bytes, context: RequestContext) -> Response:
     except ValueError:
         raise BadRequest("The request does not apply to this thread or item.") from None
     known_thread = getattr(request.params, "thread_id", None) or thread_id_of(first)
+    trace.describe(thread_id=known_thread)
     events = stoppable(
         events,
         runtime.store,
@@ -180,7 +214,7 @@ async def handle(body: bytes, context: RequestContext) -> Response:
         runtime.settings.stop_poll_seconds,
     )
     return StreamingResponse(
-        _continue(first, events, request, context),
+        _continue(first, events, request, context, trace),
         media_type="text/event-stream",
         headers=SSE_HEADERS,
     )
@@ -203,6 +237,12 @@ def _log_store_use(request: ChatKitReq, context: RequestContext) -> None:
         metrics.requests,
         metrics.request_units,
         metrics.seconds * 1000,
+        # Fields of their own in Application Insights (customDimensions of `traces`).
+        extra={
+            "chatkit.operation": request.type,
+            "chatkit.store.requests": metrics.requests,
+            "chatkit.store.request_units": round(metrics.request_units, 2),
+        },
     )
 
 
@@ -211,27 +251,49 @@ async def _continue(
     events: AsyncGenerator[bytes, None],
     request: ChatKitReq,
     context: RequestContext,
+    trace: telemetry.Trace,
 ) -> AsyncIterator[bytes]:
-    """The rest of the stream; a late failure ends it with an error event, not a cut."""
+    """The rest of the stream; a late failure ends it with an error event, not a cut.
+
+    The request's span stays open until here ends: last event sent, or client gone.
+    """
+    cancelled = False
     try:
         if first is not None:
+            trace.observe(first)
             yield first
-        async for chunk in events:
+        while True:
+            # Current for one step only: the next step may run in another task.
+            with trace.active():
+                chunk = await anext(events, None)
+            if chunk is None:
+                break
+            trace.observe(chunk)
             yield chunk
+    except (asyncio.CancelledError, GeneratorExit):
+        cancelled = True
+        raise
     except ApiError as exc:
-        yield _error_event(exc.message, allow_retry=False)
+        yield _error_event(trace, exc.message, allow_retry=False)
     except StoreUnavailable:
-        yield _error_event("The chat store is busy right now. Please try again.", True)
+        yield _error_event(trace, "The chat store is busy right now. Please try again.", True)
     except NotFoundError:
-        yield _error_event("Thread or item not found.", allow_retry=False)
+        yield _error_event(trace, "Thread or item not found.", allow_retry=False)
     except Exception:
         # ChatKit has logged the traceback; the client gets a well-formed ending.
-        yield _error_event("Something went wrong while answering. Please try again.", True)
+        message = "Something went wrong while answering. Please try again."
+        yield _error_event(trace, message, True)
     finally:
-        await events.aclose()
-        _log_store_use(request, context)
+        try:
+            await events.aclose()
+        finally:
+            with trace.active():
+                _log_store_use(request, context)
+            trace.finish(context.metrics, cancelled=cancelled)
 
 
-def _error_event(message: str, allow_retry: bool) -> bytes:
+def _error_event(trace: telemetry.Trace, message: str, allow_retry: bool) -> bytes:
     event = ErrorEvent(code="custom", message=message, allow_retry=allow_retry)
-    return b"data: " + json.dumps(event.model_dump(mode="json")).encode() + b"\n\n"
+    chunk = b"data: " + json.dumps(event.model_dump(mode="json")).encode() + b"\n\n"
+    trace.observe(chunk)
+    return chunk

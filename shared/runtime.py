@@ -8,6 +8,7 @@ import logging
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from shared import telemetry
 from shared.errors import NotFound
 from shared.settings import Settings, get_settings
 
@@ -111,6 +112,8 @@ def get_runtime() -> Runtime:
     if _runtime is None:
         _runtime = Runtime(get_settings())
         _configure_tracing(_runtime)
+        # Once per process (a no-op after the first call, and without a connection string).
+        telemetry.configure(_runtime.settings)
     return _runtime
 
 

@@ -22,6 +22,7 @@ from chatkit.server import ChatKitServer
 from chatkit.store import NotFoundError
 from chatkit.types import (
     Action,
+    AssistantMessageContentPartTextDelta,
     AssistantMessageItem,
     FeedbackKind,
     ThreadItemAddedEvent,
@@ -34,6 +35,7 @@ from chatkit.types import (
     WidgetItem,
 )
 
+from shared import telemetry
 from shared.attachments.base import AppAttachmentStore
 from shared.context import RequestContext
 from shared.converter import HistoryConverter
@@ -68,6 +70,12 @@ def newest_attachment_ids(history: list[Any], limit: int) -> list[str]:
         if isinstance(item, UserMessageItem):
             ids.extend(a.id for a in item.attachments)
     return ids[:limit]
+
+
+def is_text_delta(event: ThreadStreamEvent) -> bool:
+    return isinstance(event, ThreadItemUpdatedEvent) and isinstance(
+        event.update, AssistantMessageContentPartTextDelta
+    )
 
 
 def message_text(item: UserMessageItem) -> str:
@@ -132,7 +140,9 @@ class UseCaseServer(ChatKitServer[RequestContext]):
             documents=Documents(self.app_store, context),
         )
         title_task = (
-            asyncio.create_task(self._generate_title(option, first_text)) if needs_title else None
+            asyncio.create_task(self._generate_title(option, first_text, context))
+            if needs_title
+            else None
         )
         converter = HistoryConverter(
             attachments=self.files,
@@ -140,23 +150,29 @@ class UseCaseServer(ChatKitServer[RequestContext]):
             include=newest_attachment_ids(history, _ATTACHMENTS_SENT),
             image_input=self.settings.attachment_image_input,
         )
-        result = Runner.run_streamed(
-            self.agent,
-            await converter.to_agent_input(history),
-            context=turn,
-            run_config=self._run_config(option),
-        )
+        agent_input = await converter.to_agent_input(history)
+        call = telemetry.model_call(context, option.model, option.provider, "answer")
+        with call.active():
+            result = Runner.run_streamed(
+                self.agent, agent_input, context=turn, run_config=self._run_config(option)
+            )
         try:
             error: CustomStreamError | None = None
+            failure: Exception | None = None
             try:
                 async for event in self._own_item_ids(stream_agent_response(turn, result), turn):
+                    if call.awaiting_first_token and is_text_delta(event):
+                        call.first_token()
                     yield event
+                call.completed()
             except CustomStreamError as exc:
-                error = exc
+                error = failure = exc
             except Exception as exc:
                 error = CustomStreamError(describe_model_error(exc), allow_retry=True)
+                failure = exc
             finally:
                 result.cancel()
+                call.end(result.context_wrapper.usage, failure)
             if title_task is not None:
                 thread.title = await self._finish_title(title_task, first_text)
             if error is not None:
@@ -209,9 +225,11 @@ class UseCaseServer(ChatKitServer[RequestContext]):
 
     # Titles
 
-    async def _generate_title(self, option: ModelOption, text: str) -> str:
+    async def _generate_title(self, option: ModelOption, text: str, context: RequestContext) -> str:
         agent: Agent[Any] = Agent(name="Thread title", instructions=_TITLE_INSTRUCTIONS)
-        result = await Runner.run(agent, text[:2000], run_config=self._run_config(option))
+        with telemetry.model_call(context, option.model, option.provider, "title") as call:
+            result = await Runner.run(agent, text[:2000], run_config=self._run_config(option))
+            call.record_usage(result.context_wrapper.usage)
         title = " ".join(str(result.final_output).split()).strip("\"'“”. ")
         if not title:
             raise ValueError("empty title")

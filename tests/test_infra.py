@@ -39,6 +39,8 @@ HOOKS = INFRA / "hooks"
 # right in Azure, or the setting is for local runs only). A new setting must be either set in
 # infra/modules/function-app.bicep (appSettings) or added here with its reason.
 OPTIONAL_SETTINGS = {
+    "APPLICATIONINSIGHTS_LIVE_METRICS": "off by default: its start-up stalls each instance's "
+    "first streamed answer (docs/observability.md)",
     "OPENAI_BASE_URL": "OpenAI-compatible servers are a local option; Azure OpenAI is deployed",
     "OPENAI_MODEL": "only for the openai provider, which the deployment does not configure",
     "OPENAI_MODEL_API": "only for the openai provider",

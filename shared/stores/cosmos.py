@@ -29,6 +29,7 @@ from chatkit.store import NotFoundError
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
 
+from shared import telemetry
 from shared.context import RequestContext
 from shared.errors import ConfigurationError, SessionStateConflict, StoreUnavailable
 from shared.stores.base import AppStore, FeedbackKind, SessionState, sort_key_for
@@ -192,23 +193,27 @@ class CosmosStore(CosmosDocumentsMixin, AppStore):
     async def _measure(self, op: str, context: RequestContext) -> AsyncIterator[_Charge]:
         charge = _Charge()
         started = time.perf_counter()
-        try:
-            yield charge
-        except ClientAuthenticationError:
-            raise ConfigurationError(_REFUSED) from None
-        except cx.CosmosHttpResponseError as exc:
-            if exc.status_code in _BUSY_STATUS:
-                raise StoreUnavailable(f"Cosmos DB {op}: status {exc.status_code}") from exc
-            if exc.status_code in (401, 403):
-                logger.error("Cosmos DB %s refused: %s", op, exc.message)
+        with telemetry.store_call(context, "cosmos", op) as span:
+            try:
+                yield charge
+            except ClientAuthenticationError:
                 raise ConfigurationError(_REFUSED) from None
-            raise
-        except _UNREACHABLE as exc:
-            raise StoreUnavailable(f"Cosmos DB {op}: {type(exc).__name__}") from exc
-        finally:
-            seconds = time.perf_counter() - started
-            context.metrics.record(seconds, charge.units)
-            logger.debug("cosmos %s: %.2f RU, %.1f ms", op, charge.units, seconds * 1000)
+            except cx.CosmosHttpResponseError as exc:
+                # Refusals are charged too (a 404 read ~1 RU); the hook never sees them.
+                charge(exc.headers or {})
+                if exc.status_code in _BUSY_STATUS:
+                    raise StoreUnavailable(f"Cosmos DB {op}: status {exc.status_code}") from exc
+                if exc.status_code in (401, 403):
+                    logger.error("Cosmos DB %s refused: %s", op, exc.message)
+                    raise ConfigurationError(_REFUSED) from None
+                raise
+            except _UNREACHABLE as exc:
+                raise StoreUnavailable(f"Cosmos DB {op}: {type(exc).__name__}") from exc
+            finally:
+                seconds = time.perf_counter() - started
+                context.metrics.record(seconds, charge.units)
+                span.request_charge(charge.units)
+                logger.debug("cosmos %s: %.2f RU, %.1f ms", op, charge.units, seconds * 1000)
 
     async def _container(self, context: RequestContext) -> ContainerProxy:
         if self._proxy is None:

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,7 @@ from chatkit.store import NotFoundError
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
 
+from shared import telemetry
 from shared.context import RequestContext
 from shared.documents import Document, DocumentConflict
 from shared.errors import SessionStateConflict
@@ -87,30 +92,35 @@ class SQLiteStore(AppStore):
             await self._db.close()
             self._db = None
 
+    @contextmanager
+    def _measure(self, operation: str, context: RequestContext) -> Iterator[None]:
+        """One statement (or transaction): StoreMetrics and, when on, a span."""
+        started = time.perf_counter()
+        with telemetry.store_call(context, "sqlite", operation):
+            yield
+        context.metrics.record(time.perf_counter() - started)
+
     async def _one(
         self, sql: str, params: tuple[Any, ...], context: RequestContext
     ) -> tuple[Any, ...] | None:
         db = await self._conn()
-        started = time.perf_counter()
-        async with self._lock, db.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        context.metrics.record(time.perf_counter() - started)
+        with self._measure(_verb(sql), context):
+            async with self._lock, db.execute(sql, params) as cursor:
+                row = await cursor.fetchone()
         return row
 
     async def _all(self, sql: str, params: tuple[Any, ...], context: RequestContext) -> list[Any]:
         db = await self._conn()
-        started = time.perf_counter()
-        async with self._lock, db.execute(sql, params) as cursor:
-            rows = list(await cursor.fetchall())
-        context.metrics.record(time.perf_counter() - started)
+        with self._measure(_verb(sql), context):
+            async with self._lock, db.execute(sql, params) as cursor:
+                rows = list(await cursor.fetchall())
         return rows
 
     async def _write(self, sql: str, params: tuple[Any, ...], context: RequestContext) -> int:
         db = await self._conn()
-        started = time.perf_counter()
-        async with self._lock, db.execute(sql, params) as cursor:
-            changed = cursor.rowcount
-        context.metrics.record(time.perf_counter() - started)
+        with self._measure(_verb(sql), context):
+            async with self._lock, db.execute(sql, params) as cursor:
+                changed = cursor.rowcount
         return changed
 
     # Threads
@@ -150,23 +160,22 @@ class SQLiteStore(AppStore):
     async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
         db = await self._conn()
         key = (context.user_id, thread_id)
-        started = time.perf_counter()
-        async with self._lock:
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                for sql in (
-                    "DELETE FROM items WHERE user_id = ? AND thread_id = ?",
-                    "DELETE FROM attachments WHERE user_id = ? AND thread_id = ?",
-                    "DELETE FROM session_state WHERE user_id = ? AND thread_id = ?",
-                    "DELETE FROM feedback WHERE user_id = ? AND thread_id = ?",
-                    "DELETE FROM threads WHERE user_id = ? AND id = ?",
-                ):
-                    await db.execute(sql, key)
-                await db.execute("COMMIT")
-            except BaseException:
-                await db.execute("ROLLBACK")
-                raise
-        context.metrics.record(time.perf_counter() - started)
+        with self._measure("DELETE thread", context):
+            async with self._lock:
+                await db.execute("BEGIN IMMEDIATE")
+                try:
+                    for sql in (
+                        "DELETE FROM items WHERE user_id = ? AND thread_id = ?",
+                        "DELETE FROM attachments WHERE user_id = ? AND thread_id = ?",
+                        "DELETE FROM session_state WHERE user_id = ? AND thread_id = ?",
+                        "DELETE FROM feedback WHERE user_id = ? AND thread_id = ?",
+                        "DELETE FROM threads WHERE user_id = ? AND id = ?",
+                    ):
+                        await db.execute(sql, key)
+                    await db.execute("COMMIT")
+                except BaseException:
+                    await db.execute("ROLLBACK")
+                    raise
 
     async def _page(
         self,
@@ -441,3 +450,13 @@ class SQLiteStore(AppStore):
             context,
         )
         return [Document(key=k, version=v, data=json.loads(d)) for k, v, d in rows]
+
+
+_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+(\w+)")
+
+
+@lru_cache(maxsize=128)
+def _verb(sql: str) -> str:
+    """`SELECT threads` for a statement: the span's operation, never its parameters."""
+    table = _TABLE.search(sql)
+    return sql.split(None, 1)[0].upper() + (f" {table.group(1)}" if table else "")
