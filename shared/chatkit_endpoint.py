@@ -12,6 +12,8 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
 
 from azurefunctions.extensions.http.fastapi import Response, StreamingResponse
 from chatkit.store import NotFoundError
@@ -33,8 +35,10 @@ from pydantic import TypeAdapter, ValidationError
 from shared import telemetry
 from shared.attachments.policy import AttachmentNotUploaded
 from shared.context import RequestContext
-from shared.errors import ApiError, BadRequest, NotFound, StoreUnavailable
+from shared.errors import ApiError, BadRequest, NotFound, StoreUnavailable, TooManyRequests
 from shared.runtime import get_runtime
+from shared.settings import Settings
+from shared.stores.base import AppStore
 from shared.stream_stop import parse_stop_request, request_stop, stoppable, thread_id_of
 
 logger = logging.getLogger(__name__)
@@ -60,6 +64,8 @@ def _describe(error: ValidationError) -> str:
     first = error.errors(include_url=False, include_input=False)[0]
     kind = first["type"]
     if kind == "json_invalid":
+        if "recursion limit" in first["msg"]:
+            return "The request body is nested too deeply."
         return "The request body is not valid JSON."
     if kind in ("dict_type", "model_type", "model_attributes_type") and not first["loc"]:
         return "The request body must be a JSON object."
@@ -69,6 +75,58 @@ def _describe(error: ValidationError) -> str:
         return "Unknown ChatKit request type; expected one such as 'threads.create'."
     where = ".".join(str(p) for p in first["loc"][1:]) or "request"
     return f"Invalid ChatKit request: {where}: {first['msg']}."
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether free-form JSON nests deeper than `limit` (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > limit:
+                return True
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _too_large(request: ChatKitReq, settings: Settings) -> str | None:
+    free_form = [request.metadata]
+    action = getattr(request.params, "action", None)
+    if action is not None:
+        free_form.append(action.payload)
+    if any(_too_deep(value, settings.max_json_depth) for value in free_form):
+        return f"The request nests JSON deeper than {settings.max_json_depth} levels."
+    if isinstance(request, ThreadsCreateReq | ThreadsAddUserMessageReq):
+        message = request.params.input
+        chars = sum(len(part.text) for part in message.content) + len(message.quoted_text or "")
+        if chars > settings.max_message_chars:
+            return (
+                f"The message is {chars} characters long; the limit is "
+                f"{settings.max_message_chars}."
+            )
+    return None
+
+
+async def _check_thread_rate(store: AppStore, context: RequestContext, per_minute: int) -> None:
+    """At most `per_minute` new threads per user per minute, counted from the store, so
+    every instance enforces the same limit without shared memory."""
+    if per_minute <= 0:
+        return
+    page = await store.load_threads(per_minute, None, "desc", context)
+    if len(page.data) < per_minute:
+        return
+    oldest = page.data[-1].created_at
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    age = (datetime.now(UTC) - oldest).total_seconds()
+    if age < 60:
+        wait = max(1, int(60 - age) + 1)
+        raise TooManyRequests(
+            f"You started {per_minute} conversations in the last minute. "
+            f"Please wait {wait} seconds before starting another.",
+            retry_after=wait,
+        )
 
 
 def _unsupported(request: ChatKitReq, max_attachments: int) -> str | None:
@@ -177,6 +235,11 @@ async def _handle(body: bytes, context: RequestContext, trace: telemetry.Trace) 
     problem = _unsupported(request, runtime.settings.max_attachments_per_message)
     if problem:
         raise BadRequest(problem, code="unsupported")
+    problem = _too_large(request, runtime.settings)
+    if problem:
+        raise BadRequest(problem, code="too_large")
+    if isinstance(request, ThreadsCreateReq):
+        await _check_thread_rate(runtime.store, context, runtime.settings.threads_per_minute)
     await _prepare(request, context)
     try:
         result = await server.process(body, context)

@@ -59,3 +59,12 @@ class SessionStateConflict(Exception):
 
 class StoreUnavailable(Exception):
     """The store stayed busy or unreachable after the SDK's retries; try again later."""
+
+
+class TooManyRequests(ApiError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

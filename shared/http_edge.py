@@ -86,7 +86,11 @@ def error_response(exc: BaseException) -> Response:
     if isinstance(exc, ApiError):
         if exc.status >= 500:
             logger.error("%s: %s", exc.code, exc.message)
-        return json_response(exc.body(), exc.status)
+        response = json_response(exc.body(), exc.status)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
     logger.exception("Unhandled error", exc_info=exc)
     return json_response(
         {"error": {"code": "internal_error", "message": "Something went wrong on our side."}},

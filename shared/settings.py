@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     default_use_case: str = "assistant"
     history_limit: int = Field(default=30, ge=1, le=500)
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    # Longest user message, in characters (text parts plus quoted text).
+    max_message_chars: int = Field(default=32_000, ge=1, le=1_000_000)
+    # Deepest nesting accepted in free-form JSON (widget action payloads, metadata).
+    max_json_depth: int = Field(default=32, ge=4, le=150)
+    # New threads a user may start per minute (0: no limit); counted from the store.
+    threads_per_minute: int = Field(default=30, ge=0, le=10_000)
     title_timeout_seconds: float = Field(default=8.0, gt=0)
     # How often a streaming turn checks the store for a Stop sent to another instance
     # (threads.stop_turn); 0 turns the check off.

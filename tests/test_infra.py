@@ -39,6 +39,9 @@ HOOKS = INFRA / "hooks"
 # right in Azure, or the setting is for local runs only). A new setting must be either set in
 # infra/modules/function-app.bicep (appSettings) or added here with its reason.
 OPTIONAL_SETTINGS = {
+    "MAX_MESSAGE_CHARS": "app default (32,000 characters)",
+    "MAX_JSON_DEPTH": "app default (32 levels)",
+    "THREADS_PER_MINUTE": "app default (30 new conversations per user per minute)",
     "APPLICATIONINSIGHTS_LIVE_METRICS": "off by default: its start-up stalls each instance's "
     "first streamed answer (docs/observability.md)",
     "OPENAI_BASE_URL": "OpenAI-compatible servers are a local option; Azure OpenAI is deployed",
