@@ -9,7 +9,13 @@ from __future__ import annotations
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response
 
-from shared.http_edge import error_response, json_response, read_body, request_context
+from shared.http_edge import (
+    error_response,
+    json_response,
+    read_body,
+    request_context,
+    with_session,
+)
 from shared.runtime import get_runtime
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
@@ -32,7 +38,7 @@ async def _chatkit(req: Request, use_case: str | None) -> Response:
         runtime = get_runtime()
         context = await request_context(req, runtime.settings, runtime.use_case_name(use_case))
         body = await read_body(req, runtime.settings.max_request_bytes)
-        return await chatkit_endpoint.handle(body, context)
+        return with_session(await chatkit_endpoint.handle(body, context), context)
     except Exception as exc:
         return error_response(exc)
 
@@ -54,7 +60,7 @@ async def _attachment(req: Request, action: str) -> Response:
         runtime = get_runtime()
         context = await request_context(req, runtime.settings, runtime.settings.default_use_case)
         handler = getattr(attachment_endpoint, action)
-        return await handler(req, context, req.path_params["attachment_id"])
+        return with_session(await handler(req, context, req.path_params["attachment_id"]), context)
     except Exception as exc:
         return error_response(exc)
 
@@ -65,8 +71,8 @@ async def config(req: Request) -> Response:
         from shared.public_info import config_body
 
         runtime = get_runtime()
-        await request_context(req, runtime.settings, runtime.settings.default_use_case)
-        return json_response(config_body(runtime))
+        context = await request_context(req, runtime.settings, runtime.settings.default_use_case)
+        return with_session(json_response(config_body(runtime)), context)
     except Exception as exc:
         return error_response(exc)
 

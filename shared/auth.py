@@ -5,6 +5,7 @@
 through that platform, or anyone could forge the header.
 `entra`: a Microsoft Entra ID bearer token for this API (shared/entra.py), for pages
 that call the Function app directly.
+`anonymous`: each browser is its own user, by a signed cookie (shared/anonymous.py).
 `local`: one fixed local user, for development on your own machine.
 """
 
@@ -40,7 +41,18 @@ def _is_loopback(host: str | None) -> bool:
     return name in _LOOPBACK
 
 
+async def identify(headers: Mapping[str, str], settings: Settings) -> tuple[str, str | None]:
+    """(user id, a Set-Cookie value the response must carry, if any)."""
+    if settings.auth_mode == "anonymous":
+        from shared.anonymous import identify as anonymous
+
+        return anonymous(headers, settings)
+    return await user_id_from_headers(headers, settings), None
+
+
 async def user_id_from_headers(headers: Mapping[str, str], settings: Settings) -> str:
+    if settings.auth_mode == "anonymous":
+        return (await identify(headers, settings))[0]
     if settings.auth_mode == "local":
         # One shared identity for everyone: fine on a developer's machine, never on a
         # reachable host (a deployment that forgot to set AUTH_MODE).

@@ -36,6 +36,8 @@ class RequestContext:
     # Where this app is reachable from the caller, for absolute upload/preview URLs.
     base_url: str = "http://localhost:7071"
     request_id: str = field(default_factory=new_ulid)
+    # A session cookie the response must set (AUTH_MODE=anonymous, first request).
+    set_cookie: str | None = None
     metrics: StoreMetrics = field(default_factory=StoreMetrics, compare=False)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response
 
-from shared.auth import user_id_from_headers
+from shared.auth import identify
 from shared.context import RequestContext, locale_from_accept_language, valid_timezone
 from shared.errors import (
     ApiError,
@@ -28,8 +28,10 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 async def request_context(req: Request, settings: Settings, use_case: str) -> RequestContext:
     headers = req.headers
+    user_id, set_cookie = await identify(headers, settings)
     return RequestContext(
-        user_id=await user_id_from_headers(headers, settings),
+        user_id=user_id,
+        set_cookie=set_cookie,
         use_case=use_case,
         locale=locale_from_accept_language(headers.get("accept-language")),
         timezone=valid_timezone(headers.get("x-user-timezone")),
@@ -62,6 +64,13 @@ async def read_body(req: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+def with_session(response: Response, context: RequestContext) -> Response:
+    """Hand a new browser its session cookie (AUTH_MODE=anonymous)."""
+    if context.set_cookie:
+        response.headers.append("Set-Cookie", context.set_cookie)
+    return response
+
+
 def json_response(data: Any, status: int = 200) -> Response:
     return JSONResponse(data, status_code=status, headers=NO_STORE)
 
@@ -90,6 +99,9 @@ def error_response(exc: BaseException) -> Response:
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
             response.headers["Retry-After"] = str(retry_after)
+        set_cookie = getattr(exc, "set_cookie", None)
+        if set_cookie:
+            response.headers.append("Set-Cookie", set_cookie)
         return response
     logger.exception("Unhandled error", exc_info=exc)
     return json_response(

@@ -24,7 +24,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ModelApi = Literal["responses", "chat_completions"]
-AuthMode = Literal["local", "platform", "entra"]
+AuthMode = Literal["local", "platform", "entra", "anonymous"]
 UploadMode = Literal["direct", "app"]
 ImageInput = Literal["data_url", "url"]
 
@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     entra_audience: Annotated[list[str], NoDecode] = Field(default_factory=list)
     entra_required_scope: str | None = "user_impersonation"
     entra_authority_host: str = "https://login.microsoftonline.com"
+    # AUTH_MODE=anonymous: the key that signs each browser's session cookie (32+ chars).
+    anonymous_cookie_secret: SecretStr | None = None
+    # "none" for a page on another origin (direct topology); it forces Secure.
+    anonymous_cookie_samesite: Literal["lax", "strict", "none"] = "lax"
     # Browser origins allowed to call the API cross-origin (the page's origin in the direct
     # topology). In Azure the Function app's platform CORS setting enforces the same list;
     # the local host enforces it itself.
@@ -162,6 +166,7 @@ class Settings(BaseSettings):
         "azure_openai_api_key",
         "cosmos_key",
         "azure_storage_connection_string",
+        "anonymous_cookie_secret",
         mode="before",
     )
     @classmethod
@@ -231,6 +236,18 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             raise ValueError("must be an https URL such as https://login.microsoftonline.com")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _anonymous_needs_a_secret(self) -> Settings:
+        secret = self.anonymous_cookie_secret
+        if self.auth_mode == "anonymous" and (
+            secret is None or len(secret.get_secret_value()) < 32
+        ):
+            raise ValueError(
+                "AUTH_MODE=anonymous needs ANONYMOUS_COOKIE_SECRET, at least 32 random "
+                "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _entra_needs_tenant_and_audience(self) -> Settings:

@@ -39,6 +39,7 @@ HOOKS = INFRA / "hooks"
 # right in Azure, or the setting is for local runs only). A new setting must be either set in
 # infra/modules/function-app.bicep (appSettings) or added here with its reason.
 OPTIONAL_SETTINGS = {
+    "ANONYMOUS_COOKIE_SAMESITE": "only for AUTH_MODE=anonymous, which the deployment does not use",
     "MAX_MESSAGE_CHARS": "app default (32,000 characters)",
     "MAX_JSON_DEPTH": "app default (32 levels)",
     "THREADS_PER_MINUTE": "app default (30 new conversations per user per minute)",
