@@ -94,6 +94,18 @@ class CosmosStandIn(LocalServer):
         self.endpoint = f"https://127.0.0.1:{port}"
         self.key = COSMOS_KEY
 
+    def inject(self, status: int = 0, count: int = 0, **match: Any) -> None:
+        """Answer the next `count` matching requests with `status` (0: disarm)."""
+        import httpx
+
+        body = {"status": status, "count": count, **match}
+        httpx.post(f"{self.endpoint}/__faults", json=body, verify=False).raise_for_status()
+
+    def injected(self) -> int:
+        import httpx
+
+        return httpx.get(f"{self.endpoint}/__faults", verify=False).json()["injected"]
+
 
 class Azurite(LocalServer):
     def __init__(self, log_dir: Path):
