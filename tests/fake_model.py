@@ -70,6 +70,8 @@ class Recorded:
     headers: dict[str, str]
     received_at: float = field(default_factory=time.time)  # wall clock, for benchmarks
     first_token_at: float | None = None
+    deltas_sent: int = 0  # how many text deltas the client took before it went away
+    finished: bool = False  # every scripted delta was sent
 
     @property
     def api(self) -> str:
@@ -359,6 +361,8 @@ async def _deltas(reply: Reply, recorded: Recorded) -> AsyncIterator[str]:
         if recorded.first_token_at is None:
             recorded.first_token_at = time.time()
         yield delta
+        recorded.deltas_sent = n + 1
+    recorded.finished = True
 
 
 def _sse(events: AsyncIterator[str]) -> StreamingResponse:

@@ -157,6 +157,8 @@ def test_stop_mid_stream_keeps_the_partial_answer_and_next_turn_works(host, fake
     assert items[-1]["type"] == "assistant_message"
     assert items[-1]["content"][0]["text"].startswith("One two")
     assert "five" not in json.dumps(items)
+    # The disconnect reached the model call too: it stopped generating.
+    assert not fake_model.turn_requests[-1].finished
 
     fake_model.script(Reply.say("Back again."))
     assert client.add_message(thread_id, "continue").text == "Back again."

@@ -46,6 +46,10 @@ def test_stop_request_ends_the_turn_saves_the_partial_answer_and_stops_the_model
     text = answer["content"][0]["text"]
     assert text.startswith("w0 w1") and "w19" not in text
 
+    # The model's stream was closed too: no tokens generated for nobody.
+    stopped = fake_model.turn_requests[-1]
+    assert not stopped.finished and stopped.deltas_sent < 12, stopped.deltas_sent
+
     fake_model.script(Reply.say("Back again."))
     assert client.add_message(thread_id, "continue").text == "Back again."
     assert "cancelled" in fake_model.turn_requests[-1].text()
