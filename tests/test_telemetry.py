@@ -35,6 +35,7 @@ from shared.context import RequestContext
 from tests.chatkit_client import user_input
 from tests.conftest import _APP_SETTINGS, ROOT, cosmos_env
 from tests.fake_model import Reply
+from tests.test_function_app import _request as function_request
 
 
 @dataclass
@@ -85,24 +86,9 @@ def _handler() -> Any:
 
 
 def _request(body: bytes, use_case: str = "assistant") -> Request:
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": f"/api/chatkit/{use_case}",
-        "headers": [(b"content-type", b"application/json")],
-        "query_string": b"",
-        "path_params": {"use_case": use_case},
-    }
-    return Request(scope, receive)
+    return function_request(
+        "POST", f"/api/chatkit/{use_case}", body, path_params={"use_case": use_case}
+    )
 
 
 async def _call(kind: str, stop_after_deltas: int | None = None, **params: Any) -> Answer:
