@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobSasPermissions, ContentSettings, generate_blob_sas
-from azure.storage.blob.aio import BlobServiceClient
+from azure.storage.blob.aio import BlobServiceClient, LinearRetry
 from chatkit.types import Attachment, AttachmentUploadDescriptor
 
 from shared.attachments.base import SNIFF_BYTES, AppAttachmentStore, StoredBytes, owner_prefix
@@ -60,6 +60,10 @@ class BlobAttachmentStore(AppAttachmentStore):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BlobAttachmentStore:
+        # The SDK's default retry waits 15 s and more between attempts: far too long for
+        # someone waiting on an upload. Short, jittered retries still ride out throttling
+        # (429/503); if they are used up the request fails as "busy, try again" (503).
+        retry = {"retry_policy": LinearRetry(backoff=0.5, random_jitter_range=0.3, retry_total=3)}
         policy = AttachmentPolicy.from_settings(settings)
         options = {
             "upload_mode": settings.attachment_upload,
@@ -67,13 +71,15 @@ class BlobAttachmentStore(AppAttachmentStore):
         }
         if settings.azure_storage_connection_string:
             service = BlobServiceClient.from_connection_string(
-                settings.azure_storage_connection_string.get_secret_value()
+                settings.azure_storage_connection_string.get_secret_value(), **retry
             )
             return cls(service, settings.attachments_container, policy, **options)
         from azure.identity.aio import DefaultAzureCredential
 
         credential = DefaultAzureCredential()
-        service = BlobServiceClient(str(settings.azure_storage_account_url), credential=credential)
+        service = BlobServiceClient(
+            str(settings.azure_storage_account_url), credential=credential, **retry
+        )
         return cls(
             service, settings.attachments_container, policy, credential=credential, **options
         )
