@@ -71,6 +71,8 @@ class Recorded:
     received_at: float = field(default_factory=time.time)  # wall clock, for benchmarks
     first_token_at: float | None = None
     deltas_sent: int = 0  # how many text deltas the client took before it went away
+    # Wall-clock time each text delta was handed to the HTTP layer (streaming fidelity).
+    delta_sent_at: list[float] = field(default_factory=list)
     finished: bool = False  # every scripted delta was sent
 
     @property
@@ -358,8 +360,10 @@ async def _deltas(reply: Reply, recorded: Recorded) -> AsyncIterator[str]:
             raise ConnectionAbortedError("scripted cut")
         if n and reply.delay:
             await asyncio.sleep(reply.delay)
+        now = time.time()
         if recorded.first_token_at is None:
-            recorded.first_token_at = time.time()
+            recorded.first_token_at = now
+        recorded.delta_sent_at.append(now)
         yield delta
         recorded.deltas_sent = n + 1
     recorded.finished = True

@@ -135,8 +135,9 @@ class Azurite(LocalServer):
 
 class ThreadedApp:
     """An ASGI app served by uvicorn in a daemon thread on a free loopback port (the fake
-    model and fake weather servers). uvicorn sets TCP_NODELAY, so small streamed writes
-    are not held back."""
+    model and fake weather servers). The listening socket is made with IPPROTO_TCP: asyncio
+    sets TCP_NODELAY on accepted sockets only then, and without it small streamed writes
+    wait ~40 ms for delayed ACKs on reused keep-alive connections."""
 
     def __init__(self, app: Any, name: str):
         self.name = name
@@ -145,7 +146,7 @@ class ThreadedApp:
         self.port = 0
 
     def start(self) -> int:
-        sock = socket.socket()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         self._thread = threading.Thread(

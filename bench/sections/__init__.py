@@ -1,0 +1,19 @@
+"""The sections of the benchmark suite, in the order the issue lists them.
+
+Each module has `run(stack, stores, cfg, done) -> SectionResult`; `done` holds the
+sections already run, for those that compare with another (7 uses 1).
+"""
+
+from __future__ import annotations
+
+SECTIONS = {
+    "ttfb": "bench.sections.ttfb",
+    "fidelity": "bench.sections.fidelity",
+    "store_cost": "bench.sections.store_cost",
+    "history": "bench.sections.history",
+    "cold_start": "bench.sections.cold_start",
+    "concurrency": "bench.sections.concurrency",
+    "reference": "bench.sections.reference",
+}
+# Sections whose numbers another section needs in the same run.
+REQUIRES = {"reference": ("ttfb",)}
