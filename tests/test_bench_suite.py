@@ -38,7 +38,7 @@ def test_quick_suite_writes_the_expected_json(tmp_path):
             assert 0 < added["p50"] <= added["p95"] < 5000, added
         cost = report["sections"]["store_cost"]["data"][store]
         plain = cost["plain turn, follow-up"]
-        assert 1 <= plain["store_requests"] <= 50
+        assert 0 < plain["store_requests"] <= 50
         # The traced host sees every call the app counts, and the upload route's too.
         for action in cost.values():
             assert action["traced_calls"] >= action["store_requests"]
