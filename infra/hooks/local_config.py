@@ -49,19 +49,10 @@ OUTPUTS = (
 # Set by the preprovision hook (entra_app.py) or by you with `azd env set`.
 ENTRA_INPUTS = ("ENTRA_SPA_CLIENT_ID", "ENTRA_API_CLIENT_ID", "ENTRA_API_SCOPE")
 
-# Cloud values copied into local.settings.json under the same names.
-_CLOUD_VALUES = (
-    "AZURE_OPENAI_ENDPOINT",
-    "AZURE_OPENAI_DEPLOYMENT",
-    "AZURE_OPENAI_API_VERSION",
-    "AZURE_OPENAI_MODEL_API",
-    "COSMOS_ENDPOINT",
-    "COSMOS_DATABASE",
-    "COSMOS_CONTAINER",
-    "COSMOS_TTL_SECONDS",
-    "AZURE_STORAGE_ACCOUNT_URL",
-    "ATTACHMENTS_CONTAINER",
-)
+# Cloud values copied into local.settings.json under the same names: every output that
+# names a resource (the rest describe the deployment itself).
+_DEPLOYMENT_OUTPUTS = ("API_TOPOLOGY", "SERVICE_API_URI", "SERVICE_WEB_URI", "ENTRA_TENANT_ID")
+_CLOUD_VALUES = tuple(name for name in OUTPUTS if name not in _DEPLOYMENT_OUTPUTS)
 # Set, these would take precedence over keyless access to the cloud resources (or point
 # at a local stand-in with the cloud endpoint): they are blanked.
 _KEYED_VALUES = ("AZURE_OPENAI_API_KEY", "COSMOS_KEY", "AZURE_STORAGE_CONNECTION_STRING")
