@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import statistics
 import tempfile
@@ -30,13 +29,9 @@ import httpx
 from tests.chatkit_client import user_input
 from tests.conftest import LocalHost, cosmos_env, model_env
 from tests.fake_model import FakeModel, Reply
+from tests.test_e2e_bad_input import principal
 
 WORD = "tok "
-
-
-def principal(user: str) -> str:
-    data = {"identityProvider": "aad", "userId": user, "userDetails": user, "userRoles": []}
-    return base64.b64encode(json.dumps(data).encode()).decode()
 
 
 @dataclass

@@ -3,26 +3,10 @@ thumbnail, remove before sending, refuse what the server would refuse."""
 
 from __future__ import annotations
 
-import struct
-import zlib
-
 from playwright.sync_api import expect
 
 from tests.fake_model import Reply
-
-
-def png(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (200, 30, 30)) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    row = b"\x00" + bytes(rgb) * width
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(row * height))
-        + chunk(b"IEND", b"")
-    )
+from tests.test_e2e_attachments import PNG
 
 
 def wait_loaded(page, image) -> None:
@@ -38,7 +22,7 @@ def test_image_upload_thumbnail_remove_and_send(chat, fake_model):
     file_input = page.locator("[data-testid=file-input]")
     file_input.set_input_files(
         [
-            {"name": "red.png", "mimeType": "image/png", "buffer": png()},
+            {"name": "red.png", "mimeType": "image/png", "buffer": PNG},
             {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"remove me"},
         ]
     )
