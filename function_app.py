@@ -9,6 +9,7 @@ from __future__ import annotations
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response
 
+from shared import warmup
 from shared.http_edge import (
     error_response,
     json_response,
@@ -19,6 +20,8 @@ from shared.http_edge import (
 from shared.runtime import get_runtime
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+# The first chat turn's imports (ChatKit, Agents SDK, store SDK) start now, in the background.
+warmup.start()
 
 
 @app.route(route="chatkit", methods=["POST"])
@@ -33,6 +36,7 @@ async def chatkit_use_case(req: Request) -> Response:
 
 async def _chatkit(req: Request, use_case: str | None) -> Response:
     try:
+        await warmup.ready()
         from shared import chatkit_endpoint
 
         runtime = get_runtime()
@@ -55,6 +59,7 @@ async def attachment_content(req: Request) -> Response:
 
 async def _attachment(req: Request, action: str) -> Response:
     try:
+        await warmup.ready()
         from shared import attachment_endpoint
 
         runtime = get_runtime()

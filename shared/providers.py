@@ -217,24 +217,8 @@ class ModelCatalog:
 
     def warm_up(self) -> None:
         """Do once, before the first byte of the first answer, what would otherwise
-        stall that answer mid-stream on every cold instance.
-
-        The openai package defers building its pydantic models until first use; the
-        Agents SDK creates Responses event objects for every streamed delta (on both API
-        paths), so the first answer froze for ~0.15 s after its first token.
-        """
-        import openai.types.chat
-        import openai.types.responses
-        from pydantic import BaseModel
-
-        for module in (openai.types.responses, openai.types.chat):
-            for value in vars(module).values():
-                if (
-                    isinstance(value, type)
-                    and issubclass(value, BaseModel)
-                    and not value.__pydantic_complete__
-                ):
-                    value.model_rebuild()
+        stall that answer mid-stream on every cold instance (see `build_openai_models`)."""
+        build_openai_models()
         for provider in self.providers.values():
             if provider.configured:
                 client = self.client(provider.id)
@@ -263,3 +247,22 @@ class ModelCatalog:
         if self._credential is not None:
             await self._credential.close()
             self._credential = None
+
+
+def build_openai_models() -> None:
+    """Build the openai package's streaming models now (a no-op once built).
+
+    The package defers building its pydantic models until first use; the Agents SDK
+    creates Responses event objects for every streamed delta (on both API paths), so
+    without this the first answer of a cold instance froze for ~0.15 s after its first
+    token. shared/warmup.py calls it in the background at start-up.
+    """
+    import openai.types.chat
+    import openai.types.responses
+    from pydantic import BaseModel
+
+    for module in (openai.types.responses, openai.types.chat):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, BaseModel):
+                if not value.__pydantic_complete__:
+                    value.model_rebuild()

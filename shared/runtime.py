@@ -92,6 +92,7 @@ class Runtime:
                 attachment_store=self.attachments,
             )
             self._servers[use_case] = server
+            _configure_tracing(self)
             self.catalog.warm_up()
         return server
 
@@ -111,7 +112,6 @@ def get_runtime() -> Runtime:
     global _runtime
     if _runtime is None:
         _runtime = Runtime(get_settings())
-        _configure_tracing(_runtime)
         # Once per process (a no-op after the first call, and without a connection string).
         telemetry.configure(_runtime.settings)
     return _runtime
@@ -119,7 +119,9 @@ def get_runtime() -> Runtime:
 
 def _configure_tracing(runtime: Runtime) -> None:
     # The Agents SDK exports traces to OpenAI by default; without a real OpenAI key
-    # that would only fail (or leak), so it is switched off process-wide.
+    # that would only fail (or leak), so it is switched off process-wide. Done when the
+    # first ChatKit server is built, which imports the SDK anyway: /api/health and
+    # /api/config must not pay for that import on a cold instance.
     if not runtime.catalog.tracing_enabled:
         from agents import set_tracing_disabled
 

@@ -45,7 +45,8 @@ from shared.providers import ModelCatalog, ModelUnavailable
 from shared.session_state import SessionStateHandle
 from shared.settings import ModelOption, Settings
 from shared.stores.base import AppStore
-from shared.use_case import ActionContext, TurnContext, UseCase
+from shared.turn_context import ActionContext, TurnContext
+from shared.use_case import UseCase
 
 logger = logging.getLogger(__name__)
 

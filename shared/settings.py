@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     # (threads.stop_turn); 0 turns the check off.
     stop_poll_seconds: float = Field(default=1.0, ge=0, le=30)
     chatkit_domain_key: str | None = None
+    # Import the chat turn's dependencies in a background thread as the app loads
+    # (shared/warmup.py), so a cold instance's first chat turn does not wait for them.
+    warm_up: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # Application Insights through OpenTelemetry (shared/telemetry.py): off unless the

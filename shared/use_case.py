@@ -3,55 +3,22 @@
 A use case is a package whose `__init__.py` defines `USE_CASE = UseCase(...)`: its name,
 title and starter prompts. By convention its `agent.py` defines `build_agent()` and its
 `actions.py` defines `ACTIONS` (action type -> handler); both are imported only when the
-use case first serves a request, so listing use cases stays cheap (no Agents SDK import).
+use case first serves a request, so listing use cases stays cheap: this module imports
+neither ChatKit nor the Agents SDK, and `GET /api/config` on a cold instance does not wait
+for them (what tools and actions receive is in `shared/turn_context.py`).
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
-
-from chatkit.agents import AgentContext
-from chatkit.types import Action, ThreadMetadata, ThreadStreamEvent, WidgetItem
-from pydantic import ConfigDict, SkipValidation
-
-from shared.context import RequestContext
-from shared.documents import Documents
-from shared.session_state import SessionStateHandle
-from shared.stores.base import AppStore
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from agents import Agent
 
-
-class TurnContext(AgentContext[RequestContext]):
-    """What tools see as `ctx.context`: ChatKit's AgentContext plus session state."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    session: Annotated[SessionStateHandle, SkipValidation]
-    documents: Annotated[Documents, SkipValidation]
-
-
-@dataclass(frozen=True)
-class ActionContext:
-    """What a widget action handler gets: the thread, the caller and session state."""
-
-    thread: ThreadMetadata
-    request: RequestContext
-    session: SessionStateHandle
-    store: AppStore
-    documents: Documents
-
-    def new_item_id(self) -> str:
-        return self.store.generate_item_id("message", self.thread, self.request)
-
-
-ActionHandler = Callable[
-    [ActionContext, Action[str, Any], WidgetItem | None], AsyncIterator[ThreadStreamEvent]
-]
+    from shared.turn_context import ActionHandler, TurnContext
 
 
 @dataclass(frozen=True)

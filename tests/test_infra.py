@@ -71,6 +71,7 @@ OPTIONAL_SETTINGS = {
     "TITLE_TIMEOUT_SECONDS": "app default",
     "STOP_POLL_SECONDS": "app default",
     "OTEL_SERVICE_NAME": "app default (chatkit-api)",
+    "WARM_UP": "app default (on): cold instances start their imports at once",
 }
 
 # App settings that are not fields of shared/settings.py: read by the Functions host, the

@@ -17,7 +17,7 @@ from chatkit.types import (
 )
 
 from shared.context import valid_timezone
-from shared.use_case import ActionContext, ActionHandler
+from shared.turn_context import ActionContext, ActionHandler
 from use_cases.assistant.domain import (
     SESSION_KEY,
     UnknownTimezone,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from agents import Agent, RunContextWrapper
 
-from shared.use_case import TurnContext
+from shared.turn_context import TurnContext
 from use_cases.assistant.domain import SESSION_KEY
 from use_cases.assistant.tools import current_zone, get_current_time, remember_timezone
 

@@ -7,7 +7,7 @@ import json
 
 from agents import RunContextWrapper, function_tool
 
-from shared.use_case import TurnContext
+from shared.turn_context import TurnContext
 from use_cases.assistant.domain import (
     SESSION_KEY,
     UnknownTimezone,

@@ -21,7 +21,7 @@ from chatkit.types import (
     WidgetItem,
 )
 
-from shared.use_case import ActionContext, ActionHandler
+from shared.turn_context import ActionContext, ActionHandler
 from use_cases.clinic.desk import Desk
 from use_cases.clinic.domain import Refused
 from use_cases.clinic.widgets import (

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from agents import Agent, RunContextWrapper
 
-from shared.use_case import TurnContext
+from shared.turn_context import TurnContext
 from use_cases.clinic import domain
 from use_cases.clinic.data import CLINIC_TIMEZONE
 from use_cases.clinic.tools import TOOLS, desk_for

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from agents import RunContextWrapper, function_tool
 
-from shared.use_case import TurnContext
+from shared.turn_context import TurnContext
 from use_cases.clinic import parsing
 from use_cases.clinic.desk import DEFAULT_DAYS, Desk
 from use_cases.clinic.domain import Refused

@@ -18,7 +18,7 @@ from chatkit.types import (
     WidgetItem,
 )
 
-from shared.use_case import ActionContext, ActionHandler
+from shared.turn_context import ActionContext, ActionHandler
 from use_cases.retail import flow
 from use_cases.retail.domain import PolicyError
 from use_cases.retail.widgets import (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from agents import Agent, RunContextWrapper
 
-from shared.use_case import TurnContext
+from shared.turn_context import TurnContext
 from use_cases.retail.data import customer_id_for_user, customer_profile
 from use_cases.retail.domain import (
     BASE_WINDOW_DAYS,

@@ -13,7 +13,7 @@ from collections.abc import Awaitable
 from agents import RunContextWrapper, function_tool
 from chatkit.types import ProgressUpdateEvent
 
-from shared.use_case import TurnContext
+from shared.turn_context import TurnContext
 from use_cases.retail import flow
 from use_cases.retail.domain import PolicyError
 

@@ -17,7 +17,7 @@ from chatkit.types import (
     WidgetItem,
 )
 
-from shared.use_case import ActionContext, ActionHandler
+from shared.turn_context import ActionContext, ActionHandler
 from use_cases.todo import domain
 from use_cases.todo.domain import TodoError
 from use_cases.todo.repository import TodoRepository, user_now

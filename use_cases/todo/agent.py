@@ -6,7 +6,7 @@ from pathlib import Path
 
 from agents import Agent, RunContextWrapper
 
-from shared.use_case import TurnContext
+from shared.turn_context import TurnContext
 from use_cases.todo.repository import user_now
 from use_cases.todo.tools import TOOLS
 

@@ -12,7 +12,7 @@ from agents import RunContextWrapper, function_tool
 from chatkit.types import ThreadItemReplacedEvent
 from pydantic import BaseModel, Field
 
-from shared.use_case import TurnContext
+from shared.turn_context import TurnContext
 from use_cases.todo import domain
 from use_cases.todo.domain import Task, TodoError
 from use_cases.todo.repository import TodoRepository, user_now

@@ -17,7 +17,7 @@ from chatkit.types import (
 )
 from chatkit.widgets import DynamicWidgetRoot
 
-from shared.use_case import ActionContext, ActionHandler
+from shared.turn_context import ActionContext, ActionHandler
 from use_cases.weather.domain import (
     UNITS_KEY,
     Units,

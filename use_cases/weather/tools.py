@@ -6,7 +6,7 @@ from __future__ import annotations
 from agents import RunContextWrapper, function_tool
 from chatkit.types import ProgressUpdateEvent
 
-from shared.use_case import TurnContext
+from shared.turn_context import TurnContext
 from use_cases.assistant.domain import SESSION_KEY as TIMEZONE_KEY
 from use_cases.assistant.domain import (
     UnknownTimezone,
