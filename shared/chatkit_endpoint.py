@@ -15,6 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 from azurefunctions.extensions.http.fastapi import Response, StreamingResponse
 from chatkit.store import NotFoundError
 from chatkit.types import (
@@ -25,6 +26,7 @@ from chatkit.types import (
     InputTranscribeReq,
     ThreadsAddUserMessageReq,
     ThreadsCreateReq,
+    ThreadsCustomActionReq,
     ThreadsDeleteReq,
     ThreadsRetryAfterItemReq,
     ThreadsSyncCustomActionReq,
@@ -39,6 +41,7 @@ from shared.errors import ApiError, BadRequest, NotFound, StoreUnavailable, TooM
 from shared.runtime import get_runtime
 from shared.settings import Settings
 from shared.stores.base import AppStore
+from shared.stores.read_ahead import ReadAheadStore
 from shared.stream_stop import parse_stop_request, request_stop, stoppable, thread_id_of
 
 logger = logging.getLogger(__name__)
@@ -148,6 +151,14 @@ async def _prepare(request: ChatKitReq, context: RequestContext) -> None:
     runtime = get_runtime()
     store, files = runtime.store, runtime.attachments
     if isinstance(request, ThreadsCreateReq | ThreadsAddUserMessageReq):
+        thread_id = getattr(request.params, "thread_id", None)
+        if thread_id and request.params.input.attachments:
+            # The thread first (its read is already in flight): a foreign or missing
+            # thread is a 404 before any attachment is touched.
+            try:
+                await store.load_thread(thread_id, context)
+            except NotFoundError:
+                raise NotFound("Thread not found.") from None
         # Bytes uploaded straight to Blob were never seen by the app: check them now,
         # before the message is stored, so a bad file fails the send cleanly.
         for attachment_id in dict.fromkeys(request.params.input.attachments):
@@ -165,10 +176,15 @@ async def _prepare(request: ChatKitReq, context: RequestContext) -> None:
             except ApiError:
                 await store.delete_attachment(attachment.id, context)
                 raise
+            # With the thread id ChatKit is about to give it: one write, not two.
+            checked: dict[str, Any] = {
+                "upload_descriptor": None,
+                "metadata": {**metadata, "size": size},
+            }
+            if thread_id:
+                checked["thread_id"] = thread_id
             await store.save_attachment(
-                attachment.model_copy(
-                    update={"upload_descriptor": None, "metadata": {**metadata, "size": size}}
-                ),
+                attachment.model_copy(update=checked),
                 context,
             )
     elif isinstance(request, AttachmentsDeleteReq):
@@ -186,6 +202,18 @@ async def _prepare(request: ChatKitReq, context: RequestContext) -> None:
             await files.delete_attachment(attachment.id, context)
 
 
+def _read_ahead(request: ChatKitReq, store: AppStore, context: RequestContext, window: int) -> None:
+    """Send the reads a turn or a widget action will need, all at once, now."""
+    if not isinstance(store, ReadAheadStore):
+        return
+    if isinstance(request, ThreadsAddUserMessageReq):
+        store.start_turn_reads(request.params.thread_id, context, window)
+    elif isinstance(request, ThreadsCreateReq):
+        store.expect_new_thread(context, window)
+    elif isinstance(request, ThreadsCustomActionReq) and request.params.item_id:
+        store.start_action_reads(request.params.thread_id, request.params.item_id, context)
+
+
 async def handle(body: bytes, context: RequestContext) -> Response:
     # The request's span; a streamed answer hands it to `_continue`, which ends it.
     trace = telemetry.start_request(context)
@@ -193,10 +221,12 @@ async def handle(body: bytes, context: RequestContext) -> Response:
         with trace.active():
             response = await _handle(body, context, trace)
     except asyncio.CancelledError:
+        await _settle_writes(context)
         # 499: the client closed the request before any answer (nginx's convention).
         trace.finish(context.metrics, status=499, cancelled=True)
         raise
     except BaseException as exc:
+        await _settle_writes(context)
         status, code = _status_of(exc)
         trace.finish(context.metrics, status=status, error_code=code, error=exc)
         raise
@@ -238,11 +268,12 @@ async def _handle(body: bytes, context: RequestContext, trace: telemetry.Trace) 
     problem = _too_large(request, runtime.settings)
     if problem:
         raise BadRequest(problem, code="too_large")
+    _read_ahead(request, runtime.store, context, runtime.settings.history_limit)
     if isinstance(request, ThreadsCreateReq):
         await _check_thread_rate(runtime.store, context, runtime.settings.threads_per_minute)
     await _prepare(request, context)
     try:
-        result = await server.process(body, context)
+        result = await server.process_parsed(request, context)
     except NotFoundError:
         raise NotFound(_not_found_message(request)) from None
     except ValueError:
@@ -333,6 +364,10 @@ async def _continue(
                 break
             trace.observe(chunk)
             yield chunk
+        # The user's message was written behind (shared/stores/read_ahead.py): the
+        # stream ends only once it is stored, or with an error event if it is not.
+        with trace.active():
+            await _flush_writes(context)
     except (asyncio.CancelledError, GeneratorExit):
         cancelled = True
         raise
@@ -350,9 +385,27 @@ async def _continue(
         try:
             await events.aclose()
         finally:
+            await _settle_writes(context)
             with trace.active():
                 _log_store_use(request, context)
             trace.finish(context.metrics, cancelled=cancelled)
+
+
+async def _flush_writes(context: RequestContext) -> None:
+    if not context.read_ahead:
+        return
+    store = get_runtime().store
+    if isinstance(store, ReadAheadStore):
+        await store.flush(context)
+
+
+async def _settle_writes(context: RequestContext) -> None:
+    """Let writes still in flight finish even when the client has gone (never raises)."""
+    with anyio.CancelScope(shield=True):
+        try:
+            await _flush_writes(context)
+        except Exception:
+            logger.warning("A write of this turn failed after its stream ended", exc_info=True)
 
 
 def _error_event(trace: telemetry.Trace, message: str, allow_retry: bool) -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.ids import new_ulid
@@ -39,6 +40,9 @@ class RequestContext:
     # A session cookie the response must set (AUTH_MODE=anonymous, first request).
     set_cookie: str | None = None
     metrics: StoreMetrics = field(default_factory=StoreMetrics, compare=False)
+    # Reads a streamed turn sent ahead of need (shared/stores/read_ahead.py); ends with
+    # the request.
+    read_ahead: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 _LANG_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")

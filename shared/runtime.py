@@ -41,13 +41,15 @@ class Runtime:
 
     @cached_property
     def store(self) -> AppStore:
+        from shared.stores.read_ahead import with_read_ahead
+
         if self.settings.store_kind == "cosmos":
             from shared.stores.cosmos import CosmosStore
 
-            return CosmosStore.from_settings(self.settings)
+            return with_read_ahead(CosmosStore).from_settings(self.settings)
         from shared.stores.sqlite import SQLiteStore
 
-        return SQLiteStore(self.settings.resolved_data_dir / "chatkit.sqlite3")
+        return with_read_ahead(SQLiteStore)(self.settings.resolved_data_dir / "chatkit.sqlite3")
 
     @cached_property
     def attachments(self) -> AppAttachmentStore:

@@ -56,7 +56,7 @@ def _cold_process(tmp_path: Path, env: dict[str, str]) -> dict[str, Any]:
     child = {k: v for k, v in os.environ.items() if k not in _APP_SETTINGS}
     child.update({"DATA_DIR": str(tmp_path / "data"), **env})
     code = _CALL_HANDLERS % {"heavy": HEAVY}
-    done = subprocess.run(  # noqa: S603 - our own interpreter
+    done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=child, capture_output=True, timeout=120
     )
     assert done.returncode == 0, done.stderr.decode()[-3000:]
@@ -98,7 +98,7 @@ def test_the_warm_up_imports_the_cosmos_sdk_when_cosmos_is_configured(tmp_path: 
     )
     child = {k: v for k, v in os.environ.items() if k not in _APP_SETTINGS}
     child.update({"DATA_DIR": str(tmp_path / "data"), **env})
-    done = subprocess.run(  # noqa: S603 - our own interpreter
+    done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=child, capture_output=True, timeout=120
     )
     assert done.returncode == 0, done.stderr.decode()[-3000:]

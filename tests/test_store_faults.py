@@ -84,3 +84,27 @@ def test_a_store_outage_mid_turn_is_a_retryable_error_and_retry_completes(host, 
     final = _kinds(client, thread_id)
     assert final.count("user_message") == 2, final
     assert final.count("assistant_message") == 2, final
+
+
+def test_a_user_message_that_cannot_be_stored_ends_the_turn_with_an_error(host, fake_model, cosmos):
+    """The message is written while the model already answers (shared/stores/read_ahead.py):
+    when that write fails, the stream still ends with a retryable error, nothing of the
+    turn is stored, and the thread takes the next message normally."""
+    client = host.client()
+    thread_id = client.create_thread("first").thread_id
+    before = client.items(thread_id, order="asc", limit=50)
+
+    cosmos.inject(503, 1000, method="POST", path=DOCS, query=False)
+    fake_model.script(Reply.say("Answered, but not kept."))
+    failed = client.add_message(thread_id, "this message will not be stored")
+    cosmos.inject(0)
+    assert failed.status == 200
+    assert failed.errors and failed.errors[-1]["allow_retry"] is True, failed.events
+    assert client.items(thread_id, order="asc", limit=50) == before
+
+    fake_model.reset()
+    fake_model.script(Reply.say("Kept."))
+    ok = client.add_message(thread_id, "again")
+    assert ok.errors == [] and ok.text == "Kept."
+    assert _kinds(client, thread_id) == [*(i["type"] for i in before), "user_message",
+                                         "assistant_message"]  # fmt: skip

@@ -35,14 +35,19 @@ _PREFIXES: dict[str, str] = {
 _OUR_ID = re.compile(r"^[a-z]{1,8}_([0-9A-HJKMNP-TV-Z]{26})$")
 
 
+def own_sort_key(item_id: str) -> str | None:
+    """The sort key (and page cursor) of an id this app minted: its ULID; else None."""
+    match = _OUR_ID.match(item_id)
+    return match.group(1) if match else None
+
+
 def sort_key_for(item_id: str) -> str:
     """The key items and threads are ordered and paged by.
 
     Ids this app minted carry their creation time; anything else (an id chosen by a
     model or a client) is ordered by when the store first saw it.
     """
-    match = _OUR_ID.match(item_id)
-    return match.group(1) if match else new_ulid()
+    return own_sort_key(item_id) or new_ulid()
 
 
 class SessionState(BaseModel):

@@ -81,6 +81,13 @@ _CONCURRENCY = 8
 # `@userId` is always bound from the request context: ownership is part of every query.
 _THREADS = "c.userId = @userId AND c.docType = 'thread'"
 _ITEMS = "c.userId = @userId AND c.threadId = @threadId AND c.docType = 'item'"
+# 'thread' sorts after 'item': descending, the thread document comes first, then the
+# newest items; the (docType, sortKey) composite index serves it in reverse.
+_THREAD_WITH_ITEMS = (
+    "SELECT TOP @n c.docType, c.sortKey, c.data FROM c WHERE c.userId = @userId "
+    "AND c.threadId = @threadId AND (c.docType = 'thread' OR c.docType = 'item') "
+    "ORDER BY c.docType DESC, c.sortKey DESC"
+)
 _PARTITION_DOCS = (
     "SELECT c.id, c.docType FROM c WHERE c.userId = @userId AND c.threadId = @threadId"
 )
@@ -436,6 +443,24 @@ class CosmosStore(CosmosDocumentsMixin, AppStore):
             await self.load_thread(thread_id, context)
         data = [_ITEM.validate_python(r["data"]) for r in rows]
         return Page(data=data, has_more=cursor is not None, after=cursor)
+
+    async def load_thread_with_items(
+        self, thread_id: str, limit: int, context: RequestContext
+    ) -> tuple[ThreadMetadata, Page[ThreadItem]]:
+        """The thread and its newest `limit` items in one query: a turn's read-ahead
+        (shared/stores/read_ahead.py) saves a round trip on the way to the model."""
+        pk = self._pk(context, thread_id) or _no_thread(thread_id)
+        limit = max(1, limit)
+        rows = await self._query(
+            "thread.with_items", _THREAD_WITH_ITEMS, pk, context, n=limit + 2, threadId=thread_id
+        )
+        if not rows or rows[0]["docType"] != "thread":
+            _no_thread(thread_id)
+        thread = ThreadMetadata.model_validate(rows[0]["data"])
+        items = rows[1:]
+        cursor = items[limit - 1]["sortKey"] if len(items) > limit else None
+        data = [_ITEM.validate_python(r["data"]) for r in items[:limit]]
+        return thread, Page(data=data, has_more=cursor is not None, after=cursor)
 
     async def add_thread_item(
         self, thread_id: str, item: ThreadItem, context: RequestContext

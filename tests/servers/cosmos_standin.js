@@ -2,7 +2,13 @@
 // patched, so the store code can stay written for the real service:
 //  - a point read of a missing id (or of another partition) answers 404, not 500;
 //  - hierarchical partition keys use every level, not only the first: ids are unique
-//    per full key ([userId, threadId]) as in real Cosmos DB, not per userId.
+//    per full key ([userId, threadId]) as in real Cosmos DB, not per userId;
+//  - a composite index serves an ORDER BY in its own order or fully reversed, as in real
+//    Cosmos DB (learn.microsoft.com/azure/cosmos-db/index-policy#composite-indexes); the
+//    stand-in only accepted its own order;
+//  - connections are kept alive, as real Cosmos DB keeps them: by default the stand-in
+//    answers `connection: close`, so every request paid a new TLS handshake (~5 ms of
+//    CPU in the client, more than the request itself).
 // It also injects faults on demand, for the fault tests: POST /__faults with
 // {"status": 429|503|..., "count": N, "method": "POST", "path": "regex", "query": bool,
 //  "retryAfterMs": 10, "skip": 0} lets `skip` matching requests through, then answers the
@@ -28,6 +34,17 @@ readDocument.default = (account, req, res, params) => {
   }
 };
 
+const queryHelpers = require("@zeit/cosmosdb-query/lib/helpers");
+const sortByIndex = queryHelpers.sort;
+queryHelpers.sort = (collection, getRid, compositeIndexes, ...orders) => {
+  const flip = (order) => (order === "ascending" ? "descending" : "ascending");
+  const reversed = (compositeIndexes || []).map((paths) =>
+    paths.map((path) => ({ ...path, order: flip(path.order) })),
+  );
+  const indexes = compositeIndexes ? [...compositeIndexes, ...reversed] : compositeIndexes;
+  return sortByIndex(collection, getRid, indexes, ...orders);
+};
+
 const headerUtils = require("@vercel/cosmosdb-server/lib/utils/get-partition-from-header");
 const Items = require("@vercel/cosmosdb-server/lib/account/items").default;
 const getValue = require("@vercel/cosmosdb-server/lib/utils/get-value").default;
@@ -47,7 +64,7 @@ Items.prototype._getPartition = function (data) {
 
 const { createHttpsServer } = require("@vercel/cosmosdb-server");
 const [host, port] = process.argv.slice(2);
-const server = createHttpsServer();
+const server = createHttpsServer({ keepAlive: true });
 const handlers = server.listeners("request");
 server.removeAllListeners("request");
 let faults = [];
