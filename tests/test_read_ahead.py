@@ -106,9 +106,12 @@ async def test_a_turn_sends_its_three_reads_once_and_answers_like_the_store(stor
     session = await store.load_session_state(thread.id, turn)
     assert session.data == {"n": 1}
     await _same_pages(store, thread.id, turn)
-    assert (await store.load_thread_items(thread.id, None, 2, "desc", turn)).data[0].type == (
-        "user_message"
-    )
+    first = await store.load_thread_items(thread.id, None, 2, "desc", turn)
+    again = await store.load_thread_items(thread.id, None, 2, "desc", turn)
+    assert first.data[0].type == "user_message"
+    # Each caller gets its own objects: changing one answer does not change the next.
+    first.data[0].content.clear()
+    assert again.data[0] is not first.data[0] and again.data[0].content
     # Thread and window (one query on Cosmos DB), session, then the one write: nothing
     # read twice.
     reads = 2 if hasattr(store, "load_thread_with_items") else 3

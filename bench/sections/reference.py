@@ -111,7 +111,8 @@ def run(stack: Stack, stores: list[str], cfg: Config, done: dict[str, SectionRes
             )
     table.notes += [
         "the reference keeps threads in a dict, checks nothing, writes no title and talks to "
-        "the same fake model over Chat Completions; ours = section 1's numbers from this run",
+        "the same fake model over Chat Completions, sending the same 30-item history window "
+        "(the starter app sends 20); ours = section 1's numbers from this run",
     ]
     result.tables.append(table)
     return result
