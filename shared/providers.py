@@ -236,9 +236,7 @@ class ModelCatalog:
 
     @property
     def tracing_enabled(self) -> bool:
-        # Traces go to OpenAI; only a real OpenAI key (not a compatible server) may send them.
-        s = self.settings
-        return s.openai_api_key is not None and s.openai_base_url is None
+        return tracing_allowed(self.settings)
 
     async def close(self) -> None:
         for client in self._clients.values():
@@ -266,3 +264,9 @@ def build_openai_models() -> None:
             if isinstance(value, type) and issubclass(value, BaseModel):
                 if not value.__pydantic_complete__:
                     value.model_rebuild()
+
+
+def tracing_allowed(settings: Settings) -> bool:
+    """Agents SDK traces go to OpenAI: only a real OpenAI key (not a compatible server or
+    Azure OpenAI) may send them."""
+    return settings.openai_api_key is not None and settings.openai_base_url is None

@@ -94,7 +94,7 @@ class Runtime:
                 attachment_store=self.attachments,
             )
             self._servers[use_case] = server
-            _configure_tracing(self)
+            configure_tracing(self.settings)
             self.catalog.warm_up()
         return server
 
@@ -119,12 +119,14 @@ def get_runtime() -> Runtime:
     return _runtime
 
 
-def _configure_tracing(runtime: Runtime) -> None:
+def configure_tracing(settings: Settings) -> None:
     # The Agents SDK exports traces to OpenAI by default; without a real OpenAI key
-    # that would only fail (or leak), so it is switched off process-wide. Done when the
-    # first ChatKit server is built, which imports the SDK anyway: /api/health and
-    # /api/config must not pay for that import on a cold instance.
-    if not runtime.catalog.tracing_enabled:
+    # that would only fail (or leak), so it is switched off process-wide. Done by the
+    # warm-up thread, or when the first ChatKit server is built, which imports the SDK
+    # anyway: /api/health and /api/config must not pay for that import.
+    from shared.providers import tracing_allowed
+
+    if not tracing_allowed(settings):
         from agents import set_tracing_disabled
 
         set_tracing_disabled(True)
