@@ -9,7 +9,8 @@ Cosmos DB + Blob stand-ins it starts itself:
   4 history      per-turn server time on threads of 10, 100 and 1,000 prior items
   5 cold_start   import time per dependency; fresh process -> first response
   6 concurrency  1, 10, 100 concurrent streams: turns/s, p95, failures, memory
-  7 reference    section 1's workload on a minimal in-memory ChatKit server, as ratios
+  7 reference    section 1's workload on ours and a minimal in-memory ChatKit server in
+                 alternation, as ratios
 
 Run: .venv/bin/python -m bench.suite [--quick] [--json PATH] [--only ttfb,fidelity,...]
      [--stores sqlite,cosmos]

@@ -252,3 +252,48 @@ async def test_attachment_metadata_is_read_and_written_once_per_request(store: A
     await store.delete_attachment(attachment.id, send)
     with pytest.raises(NotFoundError):
         await store.load_attachment(attachment.id, send)
+
+
+async def test_a_new_thread_and_its_message_are_written_in_order_behind_the_turn(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    turn = ctx()
+    store.expect_new_thread(turn, WINDOW)
+    thread = ThreadMetadata(id=store.generate_thread_id(turn), created_at=datetime.now())
+    await store.save_thread(thread, turn)
+    question = _question(store, thread, "hello")
+    await store.add_thread_item(thread.id, question, turn)
+    # The turn reads both at once, stored or not yet.
+    assert (await store.load_thread(thread.id, turn)).id == thread.id
+    await store.flush(turn)
+    assert (await store.load_thread(thread.id, ctx())).id == thread.id
+    stored = await store.load_thread_items(thread.id, None, 5, "desc", ctx())
+    assert [i.id for i in stored.data] == [question.id]
+
+
+async def test_a_failed_thread_write_fails_the_turn_once_and_stores_nothing(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.errors import StoreUnavailable
+
+    backend = type(store).__mro__[2]  # with_read_ahead(backend) -> ReadAheadStore -> backend
+
+    async def unavailable(*_: Any) -> None:
+        raise StoreUnavailable("injected")
+
+    turn = ctx()
+    store.expect_new_thread(turn, WINDOW)
+    thread = ThreadMetadata(id=store.generate_thread_id(turn), created_at=datetime.now())
+    monkeypatch.setattr(backend, "save_thread", unavailable)
+    await store.save_thread(thread, turn)
+    await store.add_thread_item(thread.id, _question(store, thread, "lost"), turn)
+    with pytest.raises(StoreUnavailable):
+        await store.flush(turn)
+    await store.flush(turn)  # reported once; the message's write failed with it
+    monkeypatch.undo()
+    with pytest.raises(NotFoundError):
+        await store.load_thread(thread.id, ctx())
+    with pytest.raises(NotFoundError):  # no orphaned message either
+        await store.load_thread_items(thread.id, None, 5, "desc", ctx())
+    page = await store.load_threads(10, None, "desc", ctx())
+    assert thread.id not in [t.id for t in page.data]

@@ -1,7 +1,8 @@
 """The sections of the benchmark suite, in the order the issue lists them.
 
 Each module has `run(stack, stores, cfg, done) -> SectionResult`; `done` holds the
-sections already run, for those that compare with another (7 uses 1).
+sections already run, for a section that needs another's numbers (none does now: 7 runs
+section 1's workload itself, in alternation with the reference).
 """
 
 from __future__ import annotations
@@ -16,4 +17,4 @@ SECTIONS = {
     "reference": "bench.sections.reference",
 }
 # Sections whose numbers another section needs in the same run.
-REQUIRES = {"reference": ("ttfb",)}
+REQUIRES: dict[str, tuple[str, ...]] = {}

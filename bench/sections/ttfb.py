@@ -83,11 +83,11 @@ def workload(
                 text = f"question {n}"
                 body = new_thread(text) if kind == "new thread" else follow_up(thread_id, text)
                 turn = timed_turn(client, url, body)
-                _record(samples[kind], turn, fake)
+                record(samples[kind], turn, fake)
     return samples
 
 
-def _record(samples: Samples, turn: Any, fake: FakeModel) -> None:
+def record(samples: Samples, turn: Any, fake: FakeModel) -> None:
     requests = fake.turn_requests
     if turn.errors or turn.first_text is None or not requests:
         samples.failures.append("; ".join(turn.errors) or "no text streamed")

@@ -17,10 +17,11 @@ as the request is parsed; the store then answers the turn's own calls from them:
 A thread created by this request (`expect_new_thread`) has no items and no state:
 nothing is read for it.
 
-The user's message itself is written behind: its write starts, and the turn goes on to
-the model while it is in flight. Every later write of the request waits for it first
-(so nothing is stored after a message that failed to store, and a failure surfaces as
-that write's error), and the endpoint calls `flush` when the stream ends.
+The user's message itself (and a new thread's document before it) is written behind:
+its write starts, and the turn goes on to the model while it is in flight. Every later
+write of the request waits for it first (so nothing is stored after a message that
+failed to store, and a failure surfaces as that write's error), and the endpoint calls
+`flush` when the stream ends.
 
 Attachment metadata read or written by the request is remembered too: ChatKit reads
 each attachment of a message again and writes it back with the thread id, which the
@@ -34,6 +35,7 @@ read once, at the start of the turn.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -137,9 +139,26 @@ class ReadAheadStore:
         # The write itself passes through here when a backend delegates between its own
         # methods (add_thread_item -> save_item): it must not wait for itself.
         current = asyncio.current_task()
-        for write in [w for w in pending if w is not current]:
-            pending.remove(write)  # its error surfaces once, at this wait
-            await write
+        while waiting := [w for w in pending if w is not current]:
+            pending.remove(waiting[0])  # its error surfaces once, at this wait
+            try:
+                await waiting[0]
+            except BaseException:
+                # Later writes wait for this one and fail with it: report it once.
+                pending[:] = [w for w in pending if w is current]
+                raise
+
+    def _behind(self, write: Callable[[], Awaitable[None]], context: RequestContext) -> None:
+        """Start `write` after the request's writes in flight, without waiting for it."""
+        pending: list[asyncio.Future[None]] = context.read_ahead.setdefault(_PENDING, [])
+        earlier = list(pending)
+
+        async def in_order() -> None:
+            for previous in earlier:
+                await previous
+            await write()
+
+        pending.append(_task(in_order()))
 
     def _reads(self, thread_id: str, context: RequestContext) -> _ThreadReads | None:
         reads = context.read_ahead.get(thread_id)
@@ -160,10 +179,15 @@ class ReadAheadStore:
 
     async def save_thread(self, thread: ThreadMetadata, context: RequestContext) -> None:
         base: Any = super()
-        await self.flush(context)
-        await base.save_thread(thread, context)
         reads = self._reads(thread.id, context)
         window = context.read_ahead.pop(_NEW_THREAD, None)
+        if reads is None and window is not None:
+            # A new thread is written behind too; its first message's write follows it.
+            saved = thread.model_copy(deep=True)
+            self._behind(lambda: base.save_thread(saved, context), context)
+        else:
+            await self.flush(context)
+            await base.save_thread(thread, context)
         if reads is None and window is not None:
             reads = _ThreadReads(window_limit=window, write_behind=True)
             reads.window = _known(Page(data=[], has_more=False))
@@ -232,13 +256,13 @@ class ReadAheadStore:
         self, thread_id: str, item: ThreadItem, context: RequestContext
     ) -> None:
         base: Any = super()
-        await self.flush(context)
         reads = self._reads(thread_id, context)
         if reads is not None and reads.write_behind and item.type == "user_message":
             reads.write_behind = False
-            write = _task(base.add_thread_item(thread_id, item, context))
-            context.read_ahead.setdefault(_PENDING, []).append(write)
+            written = item.model_copy(deep=True)
+            self._behind(lambda: base.add_thread_item(thread_id, written, context), context)
         else:
+            await self.flush(context)
             await base.add_thread_item(thread_id, item, context)
         self._written(thread_id, item, context)
 
