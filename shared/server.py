@@ -167,20 +167,27 @@ class UseCaseServer(ChatKitServer[RequestContext]):
             result = Runner.run_streamed(
                 self.agent, agent_input, context=turn, run_config=self._run_config(option)
             )
-        # Created after the answer's run, so the answer's model request goes out first.
-        title_task = (
-            asyncio.create_task(self._generate_title(option, first_text, context))
-            if needs_title
-            else None
-        )
+        # The title's model call starts once the answer's first text is out (or the answer
+        # ended without any): started earlier, building and parsing it competed for the
+        # CPU with the answer's first token.
+        title_task: asyncio.Task[str] | None = None
+
+        def start_title() -> None:
+            nonlocal title_task
+            if needs_title and title_task is None:
+                title_task = asyncio.create_task(self._generate_title(option, first_text, context))
+
         try:
             error: CustomStreamError | None = None
             failure: Exception | None = None
             try:
                 async for event in self._own_item_ids(stream_agent_response(turn, result), turn):
-                    if call.awaiting_first_token and is_text_delta(event):
+                    text = is_text_delta(event)
+                    if call.awaiting_first_token and text:
                         call.first_token()
                     yield event
+                    if text:
+                        start_title()
                 call.completed()
             except CustomStreamError as exc:
                 error = failure = exc
@@ -190,8 +197,13 @@ class UseCaseServer(ChatKitServer[RequestContext]):
             finally:
                 result.cancel()
                 call.end(result.context_wrapper.usage, failure)
+            if error is None:
+                start_title()  # an answer without text still gets a title
             if title_task is not None:
                 thread.title = await self._finish_title(title_task, first_text)
+            elif needs_title:
+                # The model just failed: no second call to it for a title.
+                thread.title = fallback_title(first_text)
             if error is not None:
                 raise error
         finally:
