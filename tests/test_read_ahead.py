@@ -174,14 +174,20 @@ async def test_another_users_thread_stays_not_found(store: Any) -> None:
     assert len(alice.data) == 3
 
 
-async def test_a_new_thread_reads_nothing_before_its_first_answer(store: Any) -> None:
-    await store.load_threads(1, None, "desc", ctx("warm-up"))  # Cosmos: opens the container
+async def _new_thread_turn(store: Any) -> tuple[RequestContext, ThreadMetadata, UserMessageItem]:
+    """A request that creates a thread and adds its first message, as ChatKit does."""
     turn = ctx()
     store.expect_new_thread(turn, WINDOW)
     thread = ThreadMetadata(id=store.generate_thread_id(turn), created_at=datetime.now())
     await store.save_thread(thread, turn)
     question = _question(store, thread, "hello")
     await store.add_thread_item(thread.id, question, turn)
+    return turn, thread, question
+
+
+async def test_a_new_thread_reads_nothing_before_its_first_answer(store: Any) -> None:
+    await store.load_threads(1, None, "desc", ctx("warm-up"))  # Cosmos: opens the container
+    turn, thread, question = await _new_thread_turn(store)
     await store.flush(turn)
     assert (await store.load_session_state(thread.id, turn)).data == {}
     page = await store.load_thread_items(thread.id, None, 2, "desc", turn)
@@ -255,14 +261,9 @@ async def test_attachment_metadata_is_read_and_written_once_per_request(store: A
 
 
 async def test_a_new_thread_and_its_message_are_written_in_order_behind_the_turn(
-    store: Any, monkeypatch: pytest.MonkeyPatch
+    store: Any,
 ) -> None:
-    turn = ctx()
-    store.expect_new_thread(turn, WINDOW)
-    thread = ThreadMetadata(id=store.generate_thread_id(turn), created_at=datetime.now())
-    await store.save_thread(thread, turn)
-    question = _question(store, thread, "hello")
-    await store.add_thread_item(thread.id, question, turn)
+    turn, thread, question = await _new_thread_turn(store)
     # The turn reads both at once, stored or not yet.
     assert (await store.load_thread(thread.id, turn)).id == thread.id
     await store.flush(turn)
