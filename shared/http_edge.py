@@ -6,7 +6,6 @@ Shared by every route in function_app.py so each route stays a few lines.
 from __future__ import annotations
 
 import logging
-import sys
 from typing import Any
 
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response
@@ -76,24 +75,10 @@ def json_response(data: Any, status: int = 200) -> Response:
     return JSONResponse(data, status_code=status, headers=NO_STORE)
 
 
-def _transient_azure_error(exc: BaseException) -> bool:
-    """Blob Storage (or another Azure SDK) still throttled or down after its retries."""
-    # Looked up, not imported: the edge must not pay azure.core's import on a cold start.
-    errors = sys.modules.get("azure.core.exceptions")
-    if errors is None:
-        return False
-    if isinstance(exc, errors.ServiceRequestError | errors.ServiceResponseError):
-        return True
-    status = getattr(exc, "status_code", None)
-    return isinstance(exc, errors.HttpResponseError) and status in (408, 429, 500, 502, 503, 504)
-
-
 def error_response(exc: BaseException) -> Response:
     """Any failure -> JSON a client can show; details stay in the logs."""
     if isinstance(exc, SettingsError):
         exc = ConfigurationError(str(exc))
-    if _transient_azure_error(exc):
-        exc = StoreUnavailable(f"{type(exc).__name__}: {getattr(exc, 'status_code', '')}")
     if isinstance(exc, StoreUnavailable):
         logger.warning("Store unavailable: %s", exc)
         response = json_response(

@@ -12,12 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 from azure.storage.blob import BlobSasPermissions, ContentSettings, generate_blob_sas
 from azure.storage.blob.aio import BlobServiceClient, LinearRetry
 from chatkit.types import Attachment, AttachmentUploadDescriptor
@@ -25,6 +32,7 @@ from chatkit.types import Attachment, AttachmentUploadDescriptor
 from shared.attachments.base import SNIFF_BYTES, AppAttachmentStore, StoredBytes, owner_prefix
 from shared.attachments.policy import AttachmentPolicy
 from shared.context import RequestContext
+from shared.errors import StoreUnavailable
 from shared.settings import Settings, UploadMode
 
 logger = logging.getLogger(__name__)
@@ -32,6 +40,22 @@ logger = logging.getLogger(__name__)
 _ATTACHMENT_ID = re.compile(r"^atc_[0-9A-Z]{26}$")
 _CLOCK_SKEW = timedelta(minutes=5)
 _DELEGATION_KEY_LIFETIME = timedelta(hours=6)
+# Still failing with these after the client's retries: busy or down, try again later.
+_BUSY_STATUS = (408, 429, 500, 502, 503, 504)
+
+
+@contextmanager
+def _busy_is_unavailable(operation: str) -> Iterator[None]:
+    """Blob Storage throttled or down after the retries -> StoreUnavailable (a retryable
+    503 at the edge, a retryable error event in a stream), as the Cosmos DB store does."""
+    try:
+        yield
+    except (ServiceRequestError, ServiceResponseError) as exc:
+        raise StoreUnavailable(f"Blob {operation}: {type(exc).__name__}") from exc
+    except HttpResponseError as exc:
+        if exc.status_code in _BUSY_STATUS:
+            raise StoreUnavailable(f"Blob {operation}: status {exc.status_code}") from exc
+        raise
 
 
 class BlobAttachmentStore(AppAttachmentStore):
@@ -98,7 +122,8 @@ class BlobAttachmentStore(AppAttachmentStore):
         if self._container_ready:
             return
         try:
-            await self.container.create_container()
+            with _busy_is_unavailable("create container"):
+                await self.container.create_container()
         except ResourceExistsError:
             pass
         self._container_ready = True
@@ -129,9 +154,10 @@ class BlobAttachmentStore(AppAttachmentStore):
         async with self._lock:
             if self._delegation_key is None or now + self.url_ttl >= self._delegation_expiry:
                 expiry = now + _DELEGATION_KEY_LIFETIME
-                self._delegation_key = await self.service.get_user_delegation_key(
-                    key_start_time=now - _CLOCK_SKEW, key_expiry_time=expiry
-                )
+                with _busy_is_unavailable("user delegation key"):
+                    self._delegation_key = await self.service.get_user_delegation_key(
+                        key_start_time=now - _CLOCK_SKEW, key_expiry_time=expiry
+                    )
                 self._delegation_expiry = expiry
             return self._delegation_key
 
@@ -175,11 +201,12 @@ class BlobAttachmentStore(AppAttachmentStore):
         if blob_name is None:
             raise ValueError("invalid attachment id")
         await self._ready()
-        await self.container.get_blob_client(blob_name).upload_blob(
-            chunks,
-            overwrite=True,
-            content_settings=ContentSettings(content_type=attachment.mime_type),
-        )
+        with _busy_is_unavailable("upload"):
+            await self.container.get_blob_client(blob_name).upload_blob(
+                chunks,
+                overwrite=True,
+                content_settings=ContentSettings(content_type=attachment.mime_type),
+            )
 
     async def stat(self, attachment_id: str, context: RequestContext) -> StoredBytes | None:
         blob_name = self._blob_name(attachment_id, context)
@@ -187,10 +214,11 @@ class BlobAttachmentStore(AppAttachmentStore):
             return None
         try:
             # One ranged read gives both the first bytes and the blob's total size.
-            download = await self.container.get_blob_client(blob_name).download_blob(
-                offset=0, length=SNIFF_BYTES
-            )
-            head = await download.readall()
+            with _busy_is_unavailable("read"):
+                download = await self.container.get_blob_client(blob_name).download_blob(
+                    offset=0, length=SNIFF_BYTES
+                )
+                head = await download.readall()
         except ResourceNotFoundError:
             return None
         return StoredBytes(size=download.properties.size, head=head)
@@ -199,22 +227,27 @@ class BlobAttachmentStore(AppAttachmentStore):
         blob_name = self._blob_name(attachment_id, context)
         if blob_name is None:
             raise FileNotFoundError(attachment_id)
-        download = await self.container.get_blob_client(blob_name).download_blob()
-        return await download.readall()
+        with _busy_is_unavailable("read"):
+            download = await self.container.get_blob_client(blob_name).download_blob()
+            return await download.readall()
 
     async def stream(self, attachment_id: str, context: RequestContext) -> AsyncIterator[bytes]:
         blob_name = self._blob_name(attachment_id, context)
         if blob_name is None:
             return
-        download = await self.container.get_blob_client(blob_name).download_blob()
-        async for chunk in download.chunks():
-            yield chunk
+        with _busy_is_unavailable("read"):
+            download = await self.container.get_blob_client(blob_name).download_blob()
+            async for chunk in download.chunks():
+                yield chunk
 
     async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
         blob_name = self._blob_name(attachment_id, context)
         if blob_name is None:
             return
         try:
-            await self.container.get_blob_client(blob_name).delete_blob(delete_snapshots="include")
+            with _busy_is_unavailable("delete"):
+                await self.container.get_blob_client(blob_name).delete_blob(
+                    delete_snapshots="include"
+                )
         except ResourceNotFoundError:
             pass
