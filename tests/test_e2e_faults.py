@@ -46,10 +46,15 @@ def test_model_failure_is_a_retryable_error_event(start_host, fake_model, reply,
     # The user's message is kept; a partial answer is discarded, never half-stored.
     items = client.items(thread_id, order="asc")
     assert [i["type"] for i in items] == ["user_message"]
-    # The thread still gets a title: the message's first words, without a second call
-    # to the model that just failed (which could hang as long again).
-    assert client.call("threads.get_by_id", thread_id=thread_id)["title"] == "Please answer this"
-    assert [r for r in fake_model.requests if r.is_title] == []
+    # The thread still gets a title. The title's model call starts only once the answer's
+    # first text is out: after a failure before any text, the title is the message's
+    # first words, without a second call to the model that just failed (which could hang
+    # as long again). An answer cut after some text may already have asked for one.
+    title = client.call("threads.get_by_id", thread_id=thread_id)["title"]
+    asked = [r for r in fake_model.requests if r.is_title]
+    if not stream.text:
+        assert asked == []
+    assert title == ("Fake title" if asked else "Please answer this")
 
     # Retry works and the next turn works.
     fake_model.script(Reply.say("Recovered."), Reply.say("Still here."))
