@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -24,12 +23,17 @@ from chatkit.types import (
     ChatKitReq,
     ErrorEvent,
     InputTranscribeReq,
+    ItemsFeedbackReq,
+    ItemsListReq,
+    ThreadsAddClientToolOutputReq,
     ThreadsAddUserMessageReq,
     ThreadsCreateReq,
     ThreadsCustomActionReq,
     ThreadsDeleteReq,
+    ThreadsListReq,
     ThreadsRetryAfterItemReq,
     ThreadsSyncCustomActionReq,
+    ThreadsUpdateReq,
     is_streaming_req,
 )
 from pydantic import TypeAdapter, ValidationError
@@ -43,6 +47,10 @@ from shared.settings import Settings
 from shared.stores.base import AppStore
 from shared.stores.read_ahead import ReadAheadStore
 from shared.stream_stop import parse_stop_request, request_stop, stoppable, thread_id_of
+from shared.turn_lease import TurnGuard
+
+# The largest page a client may ask for in threads.list / items.list.
+CLIENT_PAGE_LIMIT = 100
 
 logger = logging.getLogger(__name__)
 
@@ -108,28 +116,47 @@ def _too_large(request: ChatKitReq, settings: Settings) -> str | None:
                 f"The message is {chars} characters long; the limit is "
                 f"{settings.max_message_chars}."
             )
+    if request.type == "threads.update":
+        # Every threads.list returns every title: one huge title taxes each later page.
+        length = len(request.params.title)
+        if length > settings.max_title_chars:
+            return (
+                f"The title is {length} characters long; the limit is {settings.max_title_chars}."
+            )
     return None
 
 
 async def _check_thread_rate(store: AppStore, context: RequestContext, per_minute: int) -> None:
-    """At most `per_minute` new threads per user per minute, counted from the store, so
-    every instance enforces the same limit without shared memory."""
+    """At most `per_minute` new threads per user per minute, counted atomically in the
+    store: every instance enforces the same limit, concurrent creates cannot all slip
+    through, and deleting a thread does not give its slot back."""
     if per_minute <= 0:
         return
-    page = await store.load_threads(per_minute, None, "desc", context)
-    if len(page.data) < per_minute:
-        return
-    oldest = page.data[-1].created_at
-    if oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
-    age = (datetime.now(UTC) - oldest).total_seconds()
-    if age < 60:
-        wait = max(1, int(60 - age) + 1)
+    wait = await store.take_rate_slot("threads.create", per_minute, 60, context)
+    if wait is not None:
+        seconds = max(1, int(wait) + 1)
         raise TooManyRequests(
             f"You started {per_minute} conversations in the last minute. "
-            f"Please wait {wait} seconds before starting another.",
-            retry_after=wait,
+            f"Please wait {seconds} seconds before starting another.",
+            retry_after=seconds,
         )
+
+
+# Streamed requests that run a turn on an existing thread: each holds its lease.
+_TURNS_ON_A_THREAD = (
+    ThreadsAddUserMessageReq,
+    ThreadsAddClientToolOutputReq,
+    ThreadsRetryAfterItemReq,
+    ThreadsCustomActionReq,
+)
+# Writes to a thread made without its lease (a delete in between must still win).
+_UNLEASED_WRITES = (ThreadsUpdateReq, ItemsFeedbackReq)
+
+
+def _clamp_page(request: ChatKitReq) -> None:
+    """A client's page size, clamped to 1..CLIENT_PAGE_LIMIT (README: paging)."""
+    if isinstance(request, ThreadsListReq | ItemsListReq) and request.params.limit is not None:
+        request.params.limit = min(max(1, request.params.limit), CLIENT_PAGE_LIMIT)
 
 
 def _unsupported(request: ChatKitReq, max_attachments: int) -> str | None:
@@ -140,7 +167,8 @@ def _unsupported(request: ChatKitReq, max_attachments: int) -> str | None:
     if isinstance(request, ThreadsSyncCustomActionReq):
         return "Synchronous custom actions are not supported; use threads.custom_action."
     if isinstance(request, ThreadsCreateReq | ThreadsAddUserMessageReq):
-        count = len(request.params.input.attachments)
+        # Distinct ids: one id repeated is one attachment (`_prepare` stores it once).
+        count = len(set(request.params.input.attachments))
         if count > max_attachments:
             return f"A message can carry at most {max_attachments} attachments ({count} sent)."
     return None
@@ -159,9 +187,14 @@ async def _prepare(request: ChatKitReq, context: RequestContext) -> None:
                 await store.load_thread(thread_id, context)
             except NotFoundError:
                 raise NotFound("Thread not found.") from None
+        # Each id once: ChatKit would load, store and send to the model one copy per
+        # occurrence (a 2 MB file repeated 10x in every message multiplied each turn).
+        distinct = list(dict.fromkeys(request.params.input.attachments))
+        request.params.input.attachments = distinct
         # Bytes uploaded straight to Blob were never seen by the app: check them now,
-        # before the message is stored, so a bad file fails the send cleanly.
-        for attachment_id in dict.fromkeys(request.params.input.attachments):
+        # before the message is stored, so a bad file fails the send cleanly. The check
+        # records their size and version; later reads insist on that version.
+        for attachment_id in distinct:
             try:
                 attachment = await store.load_attachment(attachment_id, context)
             except NotFoundError:
@@ -170,7 +203,7 @@ async def _prepare(request: ChatKitReq, context: RequestContext) -> None:
             if "size" in metadata:
                 continue  # checked when it was uploaded through the app
             try:
-                size = await files.verify(attachment, context)
+                verified = await files.verify(attachment, context)
             except AttachmentNotUploaded:
                 raise
             except ApiError:
@@ -179,7 +212,7 @@ async def _prepare(request: ChatKitReq, context: RequestContext) -> None:
             # With the thread id ChatKit is about to give it: one write, not two.
             checked: dict[str, Any] = {
                 "upload_descriptor": None,
-                "metadata": {**metadata, "size": size},
+                "metadata": {**metadata, **verified},
             }
             if thread_id:
                 checked["thread_id"] = thread_id
@@ -217,16 +250,20 @@ def _read_ahead(request: ChatKitReq, store: AppStore, context: RequestContext, w
 async def handle(body: bytes, context: RequestContext) -> Response:
     # The request's span; a streamed answer hands it to `_continue`, which ends it.
     trace = telemetry.start_request(context)
+    runtime = get_runtime()
+    guard = TurnGuard(runtime.store, context, runtime.settings.turn_lease_seconds)
     try:
         with trace.active():
-            response = await _handle(body, context, trace)
+            response = await _handle(body, context, trace, guard)
     except asyncio.CancelledError:
         await _settle_writes(context)
+        await guard.release()
         # 499: the client closed the request before any answer (nginx's convention).
         trace.finish(context.metrics, status=499, cancelled=True)
         raise
     except BaseException as exc:
         await _settle_writes(context)
+        await guard.release()
         status, code = _status_of(exc)
         trace.finish(context.metrics, status=status, error_code=code, error=exc)
         raise
@@ -244,7 +281,9 @@ def _status_of(exc: BaseException) -> tuple[int, str]:
     return 500, "internal_error"
 
 
-async def _handle(body: bytes, context: RequestContext, trace: telemetry.Trace) -> Response:
+async def _handle(
+    body: bytes, context: RequestContext, trace: telemetry.Trace, guard: TurnGuard
+) -> Response:
     runtime = get_runtime()
     server = runtime.server(context.use_case)
     try:
@@ -268,12 +307,21 @@ async def _handle(body: bytes, context: RequestContext, trace: telemetry.Trace) 
     problem = _too_large(request, runtime.settings)
     if problem:
         raise BadRequest(problem, code="too_large")
+    _clamp_page(request)
     _read_ahead(request, runtime.store, context, runtime.settings.history_limit)
     if isinstance(request, ThreadsCreateReq):
         await _check_thread_rate(runtime.store, context, runtime.settings.threads_per_minute)
+    if isinstance(request, _TURNS_ON_A_THREAD):
+        # Before anything of the turn is read or written; the reads above are in flight.
+        try:
+            await guard.acquire(request.params.thread_id)
+        except NotFoundError:
+            raise NotFound("Thread not found.") from None
     await _prepare(request, context)
     try:
         result = await server.process_parsed(request, context)
+        if isinstance(request, _UNLEASED_WRITES):
+            await runtime.store.confirm_thread_write(request.params.thread_id, context)
     except NotFoundError:
         raise NotFound(_not_found_message(request)) from None
     except ValueError:
@@ -300,6 +348,11 @@ async def _handle(body: bytes, context: RequestContext, trace: telemetry.Trace) 
         raise BadRequest("The request does not apply to this thread or item.") from None
     known_thread = getattr(request.params, "thread_id", None) or thread_id_of(first)
     trace.describe(thread_id=known_thread)
+    if isinstance(request, ThreadsCreateReq) and known_thread:
+        # The new thread's id exists only on this instance until this first event goes
+        # out: no other request can hold its lease yet.
+        await guard.acquire(known_thread)
+    guard.keep()
     events = stoppable(
         events,
         runtime.store,
@@ -308,7 +361,7 @@ async def _handle(body: bytes, context: RequestContext, trace: telemetry.Trace) 
         runtime.settings.stop_poll_seconds,
     )
     return StreamingResponse(
-        _continue(first, events, request, context, trace),
+        _continue(first, events, request, context, trace, guard),
         media_type="text/event-stream",
         headers=SSE_HEADERS,
     )
@@ -346,6 +399,7 @@ async def _continue(
     request: ChatKitReq,
     context: RequestContext,
     trace: telemetry.Trace,
+    guard: TurnGuard,
 ) -> AsyncIterator[bytes]:
     """The rest of the stream; a late failure ends it with an error event, not a cut.
 
@@ -386,6 +440,7 @@ async def _continue(
             await events.aclose()
         finally:
             await _settle_writes(context)
+            await guard.release()
             with trace.active():
                 _log_store_use(request, context)
             trace.finish(context.metrics, cancelled=cancelled)

@@ -68,3 +68,17 @@ class TooManyRequests(ApiError):
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ThreadBusy(ApiError):
+    """Another request is running a turn on this thread (on any instance)."""
+
+    status = 409
+    code = "thread_busy"
+
+    def __init__(self, retry_after: int = 2):
+        super().__init__(
+            "This conversation is still answering another request. "
+            "Please wait a moment and try again."
+        )
+        self.retry_after = retry_after

@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, tzinfo
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import anyio
+import chatkit.agents
+import chatkit.server
 from agents import Agent, RunConfig, Runner
 from chatkit.agents import stream_agent_response
 from chatkit.errors import CustomStreamError
@@ -31,6 +34,7 @@ from chatkit.types import (
     ThreadItemUpdatedEvent,
     ThreadMetadata,
     ThreadStreamEvent,
+    ThreadUpdatedEvent,
     UserMessageItem,
     UserMessageTextContent,
     WidgetItem,
@@ -40,7 +44,7 @@ from chatkit.types import (
 from shared import telemetry
 from shared.attachments.base import AppAttachmentStore
 from shared.context import RequestContext
-from shared.converter import HistoryConverter
+from shared.converter import HistoryConverter, attachment_cost
 from shared.documents import Documents
 from shared.model_errors import describe_model_error
 from shared.providers import ModelCatalog, ModelUnavailable
@@ -52,10 +56,26 @@ from shared.use_case import UseCase
 
 logger = logging.getLogger(__name__)
 
+
+class _UtcClock(datetime):
+    """`datetime` whose `now()` is timezone-aware UTC, for ChatKit's own stamping.
+
+    openai-chatkit stamps threads and items with `datetime.now()`: naive local time,
+    i.e. another instant on every server time zone (a rate limit counted from it
+    locked Tokyo out for 9 hours). ChatKit uses its module's `datetime` only for
+    `now()`, so swapping that name changes nothing else.
+    """
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+        return datetime.now(tz or UTC)
+
+
+chatkit.server.datetime = _UtcClock  # type: ignore[attr-defined]
+chatkit.agents.datetime = _UtcClock  # type: ignore[attr-defined]
+
 _TITLE_INSTRUCTIONS = (Path(__file__).parent / "prompts" / "thread_title.md").read_text()
 _TITLE_MAX_CHARS = 60
-# How many of the newest attachments in the history window reach the model as content.
-_ATTACHMENTS_SENT = 5
 
 
 def fallback_title(text: str) -> str:
@@ -67,12 +87,26 @@ def fallback_title(text: str) -> str:
     return cut.rstrip(" ,.;:") + "…"
 
 
-def newest_attachment_ids(history: list[Any], limit: int) -> list[str]:
+def newest_attachment_ids(history: list[Any], max_count: int, max_bytes: int) -> list[str]:
+    """The attachments whose content one model request carries: distinct, newest first,
+    as many as fit `max_count` and `max_bytes`; the others reach the model by name."""
     ids: list[str] = []
+    seen: set[str] = set()
+    total = 0
     for item in reversed(history):
-        if isinstance(item, UserMessageItem):
-            ids.extend(a.id for a in item.attachments)
-    return ids[:limit]
+        if not isinstance(item, UserMessageItem):
+            continue
+        for attachment in item.attachments:
+            if len(ids) >= max_count:
+                return ids
+            if attachment.id in seen:
+                continue
+            seen.add(attachment.id)
+            cost = attachment_cost(attachment)
+            if total + cost <= max_bytes:
+                ids.append(attachment.id)
+                total += cost
+    return ids
 
 
 def is_text_delta(event: ThreadStreamEvent) -> bool:
@@ -140,8 +174,10 @@ class UseCaseServer(ChatKitServer[RequestContext]):
         try:
             option = self.catalog.resolve(model_id)
         except ModelUnavailable as exc:
-            if needs_title:
-                thread.title = fallback_title(first_text)
+            if needs_title and (
+                event := await self._title(thread, fallback_title(first_text), context)
+            ):
+                yield event
             raise CustomStreamError(str(exc), allow_retry=True) from None
 
         session, history = await asyncio.gather(
@@ -158,8 +194,13 @@ class UseCaseServer(ChatKitServer[RequestContext]):
         converter = HistoryConverter(
             attachments=self.files,
             context=context,
-            include=newest_attachment_ids(history, _ATTACHMENTS_SENT),
+            include=newest_attachment_ids(
+                history,
+                self.settings.model_attachment_max_count,
+                self.settings.model_attachment_max_bytes,
+            ),
             image_input=self.settings.attachment_image_input,
+            max_bytes=self.settings.model_attachment_max_bytes,
         )
         agent_input = await converter.to_agent_input(history)
         call = telemetry.model_call(context, option.model, option.provider, "answer")
@@ -199,11 +240,14 @@ class UseCaseServer(ChatKitServer[RequestContext]):
                 call.end(result.context_wrapper.usage, failure)
             if error is None:
                 start_title()  # an answer without text still gets a title
+            title: str | None = None
             if title_task is not None:
-                thread.title = await self._finish_title(title_task, first_text)
+                title = await self._finish_title(title_task, first_text)
             elif needs_title:
                 # The model just failed: no second call to it for a title.
-                thread.title = fallback_title(first_text)
+                title = fallback_title(first_text)
+            if title is not None and (event := await self._title(thread, title, context)):
+                yield event
             if error is not None:
                 raise error
         finally:
@@ -253,6 +297,22 @@ class UseCaseServer(ChatKitServer[RequestContext]):
             yield event
 
     # Titles
+
+    async def _title(
+        self, thread: ThreadMetadata, title: str, context: RequestContext
+    ) -> ThreadUpdatedEvent | None:
+        """Store a generated title unless the thread has one by now, and say so.
+
+        The turn's `thread` was read when it started; the user may have renamed it
+        since, so the title is written on its own, only where none is stored, and the
+        turn's copy is left as read (ChatKit would otherwise save the whole copy back).
+        """
+        stored = await self.app_store.set_title_if_unset(thread.id, title, context)
+        if stored is None:
+            return None
+        return ThreadUpdatedEvent(
+            thread=self._to_thread_response(thread.model_copy(update={"title": stored}))
+        )
 
     async def _generate_title(self, option: ModelOption, text: str, context: RequestContext) -> str:
         agent: Agent[Any] = Agent(name="Thread title", instructions=_TITLE_INSTRUCTIONS)

@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     attachment_image_input: ImageInput = "data_url"
     attachment_url_ttl_seconds: int = Field(default=300, ge=1, le=86_400)
     max_attachments_per_message: int = Field(default=10, ge=0, le=100)
+    # What one model request may carry as attachment content (bytes before base64, and
+    # distinct attachments), newest first; the rest are named only. Bounds the request a
+    # long thread full of attachments makes, and the memory it takes to build it.
+    model_attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=0)
+    model_attachment_max_count: int = Field(default=5, ge=0, le=100)
     public_base_url: str | None = None
 
     # The weather use case's provider (Open-Meteo needs no key).
@@ -121,6 +126,9 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     # Longest user message, in characters (text parts plus quoted text).
     max_message_chars: int = Field(default=32_000, ge=1, le=1_000_000)
+    # Longest thread title a client may set (threads.update); every thread list carries
+    # every title. Generated titles are shorter (shared/server.py).
+    max_title_chars: int = Field(default=120, ge=1, le=10_000)
     # Deepest nesting accepted in free-form JSON (widget action payloads, metadata).
     max_json_depth: int = Field(default=32, ge=4, le=150)
     # New threads a user may start per minute (0: no limit); counted from the store.
@@ -129,6 +137,9 @@ class Settings(BaseSettings):
     # How often a streaming turn checks the store for a Stop sent to another instance
     # (threads.stop_turn); 0 turns the check off.
     stop_poll_seconds: float = Field(default=1.0, ge=0, le=30)
+    # How long a turn's per-thread lease lasts without renewal (a live turn renews it
+    # every third of that): the longest a thread stays busy after its instance died.
+    turn_lease_seconds: float = Field(default=60.0, ge=5, le=600)
     chatkit_domain_key: str | None = None
     # Import the chat turn's dependencies in a background thread as the app loads
     # (shared/warmup.py), so a cold instance's first chat turn does not wait for them.
@@ -143,6 +154,10 @@ class Settings(BaseSettings):
     otel_service_name: str = Field(default="chatkit-api", min_length=1, max_length=256)
     # Live Metrics: its start-up stalls each instance's first streamed answer by ~0.2 s.
     applicationinsights_live_metrics: bool = False
+    # Keys the user pseudonym in telemetry (HMAC-SHA256), so nobody who knows a user id can
+    # find that user's requests. Unset: derived from ANONYMOUS_COOKIE_SECRET, else random
+    # per process (pseudonyms then differ across instances). shared/telemetry.py.
+    telemetry_pseudonym_key: SecretStr | None = None
 
     @field_validator(
         "openai_base_url",
@@ -170,12 +185,20 @@ class Settings(BaseSettings):
         "cosmos_key",
         "azure_storage_connection_string",
         "anonymous_cookie_secret",
+        "telemetry_pseudonym_key",
         mode="before",
     )
     @classmethod
     def _blank_secret_is_unset(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("telemetry_pseudonym_key")
+    @classmethod
+    def _long_pseudonym_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 random characters")
         return value
 
     @field_validator("openai_model_api", "azure_openai_model_api", "model_api", mode="before")

@@ -42,6 +42,7 @@ OPTIONAL_SETTINGS = {
     "ANONYMOUS_COOKIE_SAMESITE": "only for AUTH_MODE=anonymous, which the deployment does not use",
     "MAX_MESSAGE_CHARS": "app default (32,000 characters)",
     "MAX_JSON_DEPTH": "app default (32 levels)",
+    "MAX_TITLE_CHARS": "app default (120 characters)",
     "THREADS_PER_MINUTE": "app default (30 new conversations per user per minute)",
     "APPLICATIONINSIGHTS_LIVE_METRICS": "off by default: its start-up stalls each instance's "
     "first streamed answer (docs/observability.md)",
@@ -70,6 +71,7 @@ OPTIONAL_SETTINGS = {
     "MAX_REQUEST_BYTES": "app default",
     "TITLE_TIMEOUT_SECONDS": "app default",
     "STOP_POLL_SECONDS": "app default",
+    "TURN_LEASE_SECONDS": "app default (60 s)",
     "OTEL_SERVICE_NAME": "app default (chatkit-api)",
     "WARM_UP": "app default (on): cold instances start their imports at once",
 }

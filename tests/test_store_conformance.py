@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -99,7 +99,7 @@ async def cosmos(cosmos_server):
 
 async def _thread(store: AppStore, context: RequestContext = ALICE, title: str = "t"):
     thread = ThreadMetadata(
-        id=store.generate_thread_id(context), created_at=datetime.now(), title=title
+        id=store.generate_thread_id(context), created_at=datetime.now(UTC), title=title
     )
     await store.save_thread(thread, context)
     return thread
@@ -109,7 +109,7 @@ def _message(store: AppStore, thread: ThreadMetadata, text: str, item_id: str | 
     return AssistantMessageItem(
         id=item_id or store.generate_item_id("message", thread, ALICE),
         thread_id=thread.id,
-        created_at=datetime.now(),
+        created_at=datetime.now(UTC),
         content=[AssistantMessageContent(text=text)],
     )
 
@@ -125,7 +125,7 @@ def _every_item(store: AppStore, thread: ThreadMetadata) -> list[Any]:
         return {
             "id": store.generate_item_id(kind, thread, ALICE),
             "thread_id": thread.id,
-            "created_at": datetime.now(),
+            "created_at": datetime.now(UTC),
         }
 
     image = ImageAttachment(
@@ -526,10 +526,9 @@ async def test_other_users_see_and_change_nothing(store):
     with pytest.raises(SessionStateConflict):
         await store.save_session_state(thread.id, {"s": "bob"}, state, BOB)
 
-    # Deletes: no effect on A.
+    # Deletes of what B does not have: no effect on A.
     await store.delete_thread_item(thread.id, item.id, BOB)
     await store.delete_attachment(attachment.id, BOB)
-    await store.delete_thread(thread.id, BOB)
     await alice_unchanged()
 
     # Writes with A's ids land in B's own space and never touch A's.
@@ -543,7 +542,14 @@ async def test_other_users_see_and_change_nothing(store):
     assert (await store.load_item(thread.id, item.id, BOB)).content[0].text == "bob"
     assert await store.load_feedback(thread.id, BOB) == {item.id: "negative"}
 
+    # B deleting "its" thread of that id deletes only B's, and B's tombstone keeps A's
+    # thread writable.
     await store.delete_thread(thread.id, BOB)
+    await alice_unchanged()
+    with pytest.raises(NotFoundError):
+        await store.load_thread(thread.id, BOB)
+    await store.save_thread(thread.model_copy(update={"title": "mine"}), ALICE)
+    await store.acquire_turn(thread.id, 30, ALICE)
     await alice_unchanged()
 
 

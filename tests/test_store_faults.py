@@ -63,9 +63,9 @@ def test_a_store_outage_mid_turn_is_a_retryable_error_and_retry_completes(host, 
     thread_id = client.create_thread("first").thread_id
     before = _kinds(client, thread_id)
 
-    # The user's message is written; every write after it fails (503), so the answer
-    # streams but cannot be saved.
-    cosmos.inject(503, 1000, method="POST", path=DOCS, query=False, skip=1)
+    # The turn's lease and the user's message are written; every write after them fails
+    # (503), so the answer streams but cannot be saved.
+    cosmos.inject(503, 1000, method="POST", path=DOCS, query=False, skip=2)
     fake_model.script(Reply.say("This answer cannot be saved."))
     failed = client.add_message(thread_id, "second question")
     cosmos.inject(0)
@@ -94,7 +94,8 @@ def test_a_user_message_that_cannot_be_stored_ends_the_turn_with_an_error(host, 
     thread_id = client.create_thread("first").thread_id
     before = client.items(thread_id, order="asc", limit=50)
 
-    cosmos.inject(503, 1000, method="POST", path=DOCS, query=False)
+    # The turn's lease is taken; every write after it fails (503).
+    cosmos.inject(503, 1000, method="POST", path=DOCS, query=False, skip=1)
     fake_model.script(Reply.say("Answered, but not kept."))
     failed = client.add_message(thread_id, "this message will not be stored")
     cosmos.inject(0)

@@ -9,7 +9,9 @@ passing `partition_key=` (the stand-in used by the tests ignores that argument).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -31,8 +33,17 @@ from pydantic import TypeAdapter
 
 from shared import telemetry
 from shared.context import RequestContext
-from shared.errors import ConfigurationError, SessionStateConflict, StoreUnavailable
-from shared.stores.base import AppStore, FeedbackKind, SessionState, sort_key_for
+from shared.errors import ConfigurationError, SessionStateConflict, StoreUnavailable, ThreadBusy
+from shared.stores.base import (
+    TOMBSTONE_SECONDS,
+    AppStore,
+    FeedbackKind,
+    SessionState,
+    TurnLease,
+    page_limit,
+    sort_key_for,
+    utc_created_at,
+)
 from shared.stores.cosmos_documents import CosmosDocumentsMixin
 
 if TYPE_CHECKING:
@@ -51,6 +62,11 @@ PARTITION_PATHS = ["/userId", "/threadId"]
 ATTACHMENTS = "~attachments"
 SESSION = "session"
 FEEDBACK = "feedback:"
+# The thread's turn lease, which becomes its tombstone when the thread is deleted.
+LEASE = "lease"
+# Per-user rate-limit counters (one document per limit) live in their own partition.
+RATES = "~rates"
+_RATE_ATTEMPTS = 8
 # Only the paths queries filter or order on are indexed: each indexed path costs write RU.
 INDEXED = ("userId", "threadId", "docType", "sortKey", "attachmentThreadId")
 INDEXING_POLICY: dict[str, Any] = {
@@ -235,16 +251,7 @@ class CosmosStore(CosmosDocumentsMixin, AppStore):
         where = f"container '{self.container}' in database '{self.database}'"
         async with self._measure("open", context) as hook:
             if self.create_if_missing:
-                db = await self._client.create_database_if_not_exists(
-                    self.database, response_hook=hook
-                )
-                proxy = await db.create_container_if_not_exists(
-                    self.container,
-                    partition_key=PartitionKey(path=PARTITION_PATHS, kind="MultiHash"),
-                    indexing_policy=INDEXING_POLICY,
-                    default_ttl=-1 if self.ttl_seconds > 0 else None,
-                    response_hook=hook,
-                )
+                proxy = await self._create_if_missing(self._client, hook)
             else:
                 db = self._client.get_database_client(self.database)
                 proxy = db.get_container_client(self.container)
@@ -262,6 +269,25 @@ class CosmosStore(CosmosDocumentsMixin, AppStore):
                 "COSMOS_TTL_SECONDS is set but the %s has TTL off: nothing expires.", where
             )
         return proxy
+
+    async def _create_if_missing(self, client: CosmosClient, hook: _Charge) -> ContainerProxy:
+        # "if not exists" is a read, then a create: two instances starting at once on a
+        # new account both read "missing" and one create answers 409. Then it exists.
+        for attempt in range(1, 6):
+            try:
+                db = await client.create_database_if_not_exists(self.database, response_hook=hook)
+                return await db.create_container_if_not_exists(
+                    self.container,
+                    partition_key=PartitionKey(path=PARTITION_PATHS, kind="MultiHash"),
+                    indexing_policy=INDEXING_POLICY,
+                    default_ttl=-1 if self.ttl_seconds > 0 else None,
+                    response_hook=hook,
+                )
+            except cx.CosmosResourceExistsError:
+                if attempt == 5:
+                    raise
+                await asyncio.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
 
     async def _call(
         self,
@@ -372,7 +398,7 @@ class CosmosStore(CosmosDocumentsMixin, AppStore):
         **params: Any,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Keyset pagination on sortKey; the cursor handed out is the sort key itself."""
-        limit = max(1, limit)
+        limit = page_limit(limit)
         direction = "DESC" if order == "desc" else "ASC"
         if after:
             where += " AND c.sortKey < @after" if direction == "DESC" else " AND c.sortKey > @after"
@@ -399,7 +425,8 @@ class CosmosStore(CosmosDocumentsMixin, AppStore):
     async def save_thread(self, thread: ThreadMetadata, context: RequestContext) -> None:
         pk = self._pk(context, thread.id) or _no_thread(thread.id)
         # A `Thread` carries a page of items; only the metadata is stored here.
-        data = ThreadMetadata.model_validate(thread.model_dump()).model_dump(mode="json")
+        metadata = utc_created_at(ThreadMetadata.model_validate(thread.model_dump()))
+        data = metadata.model_dump(mode="json")
         sort_key = await self._sort_key(thread.id, pk, "thread", context)
         doc = self._doc(context, thread.id, thread.id, "thread", sortKey=sort_key, data=data)
         await self._upsert("thread.upsert", doc, context)
@@ -417,6 +444,17 @@ class CosmosStore(CosmosDocumentsMixin, AppStore):
         pk = self._pk(context, thread_id)
         if pk is None:
             return
+        # The tombstone first (it replaces any turn lease): a turn still streaming on
+        # another instance finds it when it releases its lease and removes what it wrote
+        # after this purge (docs/turn-lease.md), so the thread stays deleted.
+        tombstone = self._doc(
+            context, thread_id, LEASE, "lease", deleted=True, expiresAt=time.time()
+        )
+        tombstone["ttl"] = TOMBSTONE_SECONDS  # honoured where the container has TTL on
+        await self._upsert("thread.tombstone", tombstone, context)
+        await self._purge(thread_id, pk, context)
+
+    async def _purge(self, thread_id: str, pk: list[str], context: RequestContext) -> None:
         files = [context.user_id, ATTACHMENTS]
         rows = await self._query(
             "attachments.by_thread", _THREAD_ATTACHMENTS, files, context, threadId=thread_id
@@ -425,9 +463,197 @@ class CosmosStore(CosmosDocumentsMixin, AppStore):
         docs = await self._query("thread.docs", _PARTITION_DOCS, pk, context, threadId=thread_id)
         # Not atomic: the thread document goes last, so a failure leaves a thread the
         # user still sees and can delete again rather than invisible orphans.
-        rest = [r["id"] for r in docs if r.get("docType") != "thread"]
+        rest = [r["id"] for r in docs if r.get("docType") not in ("thread", "lease")]
         await _bounded(self._delete("thread.delete.doc", doc_id, pk, context) for doc_id in rest)
         await self._delete("thread.delete", thread_id, pk, context)
+
+    async def set_title_if_unset(
+        self, thread_id: str, title: str, context: RequestContext
+    ) -> str | None:
+        pk = self._pk(context, thread_id)
+        for _ in range(3):
+            doc = await self._read("thread.read", thread_id, pk, "thread", context)
+            if doc is None or pk is None:
+                return None
+            if doc["data"].get("title"):
+                return str(doc["data"]["title"])
+            body = {k: v for k, v in doc.items() if not k.startswith("_")}
+            body["data"] = {**doc["data"], "title": title}
+            etag = doc["_etag"]
+            try:
+                await self._call(
+                    "thread.title",
+                    context,
+                    lambda c, hook, body=body, etag=etag: c.replace_item(
+                        thread_id,
+                        body,
+                        etag=etag,
+                        match_condition=MatchConditions.IfNotModified,
+                        response_hook=hook,
+                    ),
+                )
+            except cx.CosmosAccessConditionFailedError:
+                continue  # renamed (or otherwise changed) since the read: look again
+            except cx.CosmosResourceNotFoundError:
+                return None
+            return title
+        return None
+
+    # Turn leases (docs/turn-lease.md)
+
+    async def acquire_turn(
+        self, thread_id: str, seconds: float, context: RequestContext
+    ) -> TurnLease:
+        pk = self._pk(context, thread_id) or _no_thread(thread_id)
+        for _ in range(2):
+            now = time.time()
+            lease = TurnLease(thread_id, context.request_id, now + seconds)
+            doc = self._lease_doc(lease, context)
+            try:
+                saved = await self._call(
+                    "lease.create",
+                    context,
+                    lambda c, hook, doc=doc: c.create_item(doc, response_hook=hook),
+                )
+                return _with_token(lease, saved)
+            except cx.CosmosResourceExistsError:
+                pass
+            current = await self._read("lease.read", LEASE, pk, "lease", context)
+            if current is None:
+                continue  # released between the create and the read: create again
+            if current.get("deleted"):
+                _no_thread(thread_id)
+            if float(current.get("expiresAt", 0)) > now:
+                raise ThreadBusy(retry_after=_retry_after(float(current["expiresAt"]) - now))
+            # Expired: its holder crashed or hung. Take it over, unless someone else does.
+            try:
+                saved = await self._call(
+                    "lease.takeover",
+                    context,
+                    lambda c, hook, doc=doc, etag=current["_etag"]: c.replace_item(
+                        LEASE,
+                        doc,
+                        etag=etag,
+                        match_condition=MatchConditions.IfNotModified,
+                        response_hook=hook,
+                    ),
+                )
+            except (cx.CosmosAccessConditionFailedError, cx.CosmosResourceNotFoundError):
+                raise ThreadBusy() from None
+            return _with_token(lease, saved)
+        raise ThreadBusy()
+
+    async def renew_turn(
+        self, lease: TurnLease, seconds: float, context: RequestContext
+    ) -> TurnLease:
+        renewed = TurnLease(lease.thread_id, lease.owner, time.time() + seconds, lease.token)
+        doc = self._lease_doc(renewed, context)
+        try:
+            saved = await self._call(
+                "lease.renew",
+                context,
+                lambda c, hook: c.replace_item(
+                    LEASE,
+                    doc,
+                    etag=lease.token,
+                    match_condition=MatchConditions.IfNotModified,
+                    response_hook=hook,
+                ),
+            )
+        except (cx.CosmosAccessConditionFailedError, cx.CosmosResourceNotFoundError):
+            raise ThreadBusy() from None
+        return _with_token(renewed, saved)
+
+    async def release_turn(self, lease: TurnLease, context: RequestContext) -> None:
+        pk = self._pk(context, lease.thread_id)
+        if pk is None:
+            return
+        try:
+            await self._call(
+                "lease.release",
+                context,
+                lambda c, hook: c.delete_item(
+                    LEASE,
+                    pk,
+                    etag=lease.token,
+                    match_condition=MatchConditions.IfNotModified,
+                    response_hook=hook,
+                ),
+            )
+            return
+        except cx.CosmosAccessConditionFailedError:
+            pass  # replaced: by a delete's tombstone, or taken over after it expired
+        except cx.CosmosResourceNotFoundError:
+            return
+        with contextlib.suppress(NotFoundError):  # deleted: what the turn left is purged
+            await self.confirm_thread_write(lease.thread_id, context)
+
+    async def confirm_thread_write(self, thread_id: str, context: RequestContext) -> None:
+        pk = self._pk(context, thread_id)
+        if pk is None:
+            return
+        current = await self._read("lease.read", LEASE, pk, "lease", context)
+        if current is not None and current.get("deleted"):
+            # Deleted while this request wrote: everything it wrote was written before
+            # this read, so one more purge leaves nothing behind.
+            await self._purge(thread_id, pk, context)
+            _no_thread(thread_id)
+
+    def _lease_doc(self, lease: TurnLease, context: RequestContext) -> dict[str, Any]:
+        return self._doc(
+            context,
+            lease.thread_id,
+            LEASE,
+            "lease",
+            owner=lease.owner,
+            expiresAt=lease.expires_at,
+            deleted=False,
+        )
+
+    # Rate limits
+
+    async def take_rate_slot(
+        self, name: str, limit: int, window_seconds: float, context: RequestContext
+    ) -> float | None:
+        pk = [context.user_id, RATES]
+        for attempt in range(_RATE_ATTEMPTS):
+            doc = await self._read("rate.read", name, pk, "rate", context)
+            now = time.time()
+            since = now - window_seconds
+            events = sorted(float(t) for t in (doc or {}).get("events", []) if float(t) > since)
+            if len(events) >= limit:
+                return min(window_seconds, max(0.0, events[-limit] - since))
+            body = self._doc(context, RATES, name, "rate", events=[*events, now][-limit:])
+            try:
+                if doc is None:
+                    await self._call(
+                        "rate.create",
+                        context,
+                        lambda c, hook, b=body: c.create_item(b, response_hook=hook),
+                    )
+                else:
+                    etag = doc["_etag"]
+                    await self._call(
+                        "rate.write",
+                        context,
+                        lambda c, hook, b=body, e=etag: c.replace_item(
+                            name,
+                            b,
+                            etag=e,
+                            match_condition=MatchConditions.IfNotModified,
+                            response_hook=hook,
+                        ),
+                    )
+            except (
+                cx.CosmosResourceExistsError,
+                cx.CosmosAccessConditionFailedError,
+                cx.CosmosResourceNotFoundError,
+            ):
+                # Another instance counted at the same moment: read again and recount.
+                await asyncio.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311
+                continue
+            return None
+        return 1.0  # still contended after every attempt: refuse (and say when to retry)
 
     # Items
 
@@ -450,7 +676,7 @@ class CosmosStore(CosmosDocumentsMixin, AppStore):
         """The thread and its newest `limit` items in one query: a turn's read-ahead
         (shared/stores/read_ahead.py) saves a round trip on the way to the model."""
         pk = self._pk(context, thread_id) or _no_thread(thread_id)
-        limit = max(1, limit)
+        limit = page_limit(limit)
         rows = await self._query(
             "thread.with_items", _THREAD_WITH_ITEMS, pk, context, n=limit + 2, threadId=thread_id
         )
@@ -472,7 +698,7 @@ class CosmosStore(CosmosDocumentsMixin, AppStore):
         if _reserved(item.id, thread_id):
             raise ValueError(f"Item id {item.id!r} is reserved")
         sort_key = await self._sort_key(item.id, pk, "item", context)
-        data = item.model_dump(mode="json")
+        data = utc_created_at(item).model_dump(mode="json")
         doc = self._doc(context, thread_id, item.id, "item", sortKey=sort_key, data=data)
         await self._upsert("item.upsert", doc, context)
 
@@ -591,7 +817,16 @@ def _no_thread(thread_id: str) -> NoReturn:
 
 def _reserved(item_id: str, thread_id: str) -> bool:
     """Ids of the thread's own documents, which an item must never overwrite or delete."""
-    return item_id in (SESSION, thread_id) or item_id.startswith(FEEDBACK)
+    return item_id in (SESSION, LEASE, thread_id) or item_id.startswith(FEEDBACK)
+
+
+def _with_token(lease: TurnLease, saved: Mapping[str, Any]) -> TurnLease:
+    return TurnLease(lease.thread_id, lease.owner, lease.expires_at, saved.get("_etag"))
+
+
+def _retry_after(seconds: float) -> int:
+    """Whole seconds for a Retry-After header: at least 1, at most 30."""
+    return min(30, max(1, int(seconds) + 1))
 
 
 async def _bounded(calls: Iterable[Awaitable[None]]) -> None:

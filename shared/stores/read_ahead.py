@@ -42,7 +42,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 
-from shared.stores.base import AppStore, SessionState, own_sort_key
+from shared.stores.base import (
+    AppStore,
+    SessionState,
+    TurnLease,
+    own_sort_key,
+    utc_created_at,
+)
 
 if TYPE_CHECKING:
     from shared.context import RequestContext
@@ -194,7 +200,25 @@ class ReadAheadStore:
             reads.session = _known(SessionState())
             context.read_ahead[thread.id] = reads
         if reads is not None:
-            reads.latest_thread = thread.model_copy(deep=True)
+            reads.latest_thread = utc_created_at(thread).model_copy(deep=True)
+
+    async def set_title_if_unset(
+        self, thread_id: str, title: str, context: RequestContext
+    ) -> str | None:
+        base: Any = super()
+        await self.flush(context)  # a new thread's document may still be on its way
+        stored: str | None = await base.set_title_if_unset(thread_id, title, context)
+        reads = self._reads(thread_id, context)
+        if reads is not None and reads.latest_thread is not None:
+            reads.latest_thread.title = stored
+        return stored
+
+    async def release_turn(self, lease: TurnLease, context: RequestContext) -> None:
+        base: Any = super()
+        try:
+            await self.flush(context)  # the turn's writes are all stored (or failed) first
+        finally:
+            await base.release_turn(lease, context)
 
     # Items
 
@@ -286,7 +310,8 @@ class ReadAheadStore:
     def _written(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         reads = self._reads(thread_id, context)
         if reads is not None:
-            reads.written[item.id] = item.model_copy(deep=True)
+            # As the store keeps it (UTC), so reads answer exactly like the store's.
+            reads.written[item.id] = utc_created_at(item).model_copy(deep=True)
             reads.deleted.discard(item.id)
 
     # Attachment metadata

@@ -27,8 +27,17 @@ from pydantic import TypeAdapter
 from shared import telemetry
 from shared.context import RequestContext
 from shared.documents import Document, DocumentConflict
-from shared.errors import SessionStateConflict
-from shared.stores.base import AppStore, FeedbackKind, SessionState, sort_key_for
+from shared.errors import SessionStateConflict, ThreadBusy
+from shared.stores.base import (
+    TOMBSTONE_SECONDS,
+    AppStore,
+    FeedbackKind,
+    SessionState,
+    TurnLease,
+    page_limit,
+    sort_key_for,
+    utc_created_at,
+)
 
 _ITEM = TypeAdapter(ThreadItem)
 _ATTACHMENT = TypeAdapter(Attachment)
@@ -58,7 +67,21 @@ CREATE TABLE IF NOT EXISTS feedback (
     user_id TEXT NOT NULL, thread_id TEXT NOT NULL, item_id TEXT NOT NULL,
     kind TEXT NOT NULL, created_at TEXT NOT NULL,
     PRIMARY KEY (user_id, thread_id, item_id));
+-- A thread's turn lease (owner set) or, once deleted, its tombstone (deleted = 1).
+CREATE TABLE IF NOT EXISTS thread_leases (
+    user_id TEXT NOT NULL, thread_id TEXT NOT NULL, owner TEXT,
+    expires_at REAL NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, thread_id));
+CREATE TABLE IF NOT EXISTS rate_events (
+    user_id TEXT NOT NULL, name TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS rate_events_by_user ON rate_events (user_id, name, at);
 """
+
+# Appended to a write's WHERE: nothing is written into a deleted thread, in the same
+# statement as the write itself (atomic: a delete in between cannot be missed).
+_ALIVE = (
+    "NOT EXISTS (SELECT 1 FROM thread_leases WHERE user_id = ? AND thread_id = ? AND deleted = 1)"
+)
 
 
 class SQLiteStore(AppStore):
@@ -136,17 +159,39 @@ class SQLiteStore(AppStore):
         return ThreadMetadata.model_validate_json(row[0])
 
     async def save_thread(self, thread: ThreadMetadata, context: RequestContext) -> None:
-        data = ThreadMetadata.model_validate(thread.model_dump()).model_dump_json()
-        await self._write(
-            "INSERT INTO threads (user_id, id, sort_key, data) VALUES (?, ?, ?, ?) "
+        metadata = utc_created_at(ThreadMetadata.model_validate(thread.model_dump()))
+        key = (context.user_id, thread.id)
+        changed = await self._write(
+            "INSERT INTO threads (user_id, id, sort_key, data) "
+            f"SELECT ?, ?, ?, ? WHERE {_ALIVE} "
             "ON CONFLICT (user_id, id) DO UPDATE SET data = excluded.data",
-            (context.user_id, thread.id, sort_key_for(thread.id), data),
+            (*key, sort_key_for(thread.id), metadata.model_dump_json(), *key),
             context,
         )
+        if changed != 1:
+            raise NotFoundError(f"Thread {thread.id} was deleted")
+
+    async def set_title_if_unset(
+        self, thread_id: str, title: str, context: RequestContext
+    ) -> str | None:
+        key = (context.user_id, thread_id)
+        await self._write(
+            "UPDATE threads SET data = json_set(data, '$.title', ?) "
+            "WHERE user_id = ? AND id = ? AND json_extract(data, '$.title') IS NULL",
+            (title, *key),
+            context,
+        )
+        row = await self._one(
+            "SELECT json_extract(data, '$.title') FROM threads WHERE user_id = ? AND id = ?",
+            key,
+            context,
+        )
+        return None if row is None else row[0]
 
     async def load_threads(
         self, limit: int, after: str | None, order: str, context: RequestContext
     ) -> Page[ThreadMetadata]:
+        limit = page_limit(limit)
         rows = await self._page(
             "threads", "user_id = ?", (context.user_id,), limit, after, order, context
         )
@@ -160,10 +205,25 @@ class SQLiteStore(AppStore):
     async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
         db = await self._conn()
         key = (context.user_id, thread_id)
+        now = time.time()
         with self._measure("DELETE thread", context):
             async with self._lock:
                 await db.execute("BEGIN IMMEDIATE")
                 try:
+                    # The tombstone first: from now on no write lands in this thread,
+                    # including those of a turn still streaming on another instance.
+                    await db.execute(
+                        "INSERT INTO thread_leases (user_id, thread_id, owner, expires_at, "
+                        "deleted) VALUES (?, ?, NULL, ?, 1) ON CONFLICT (user_id, thread_id) "
+                        "DO UPDATE SET owner = NULL, expires_at = excluded.expires_at, "
+                        "deleted = 1",
+                        (*key, now + TOMBSTONE_SECONDS),
+                    )
+                    await db.execute(
+                        "DELETE FROM thread_leases WHERE user_id = ? AND deleted = 1 "
+                        "AND expires_at < ?",
+                        (context.user_id, now),
+                    )
                     for sql in (
                         "DELETE FROM items WHERE user_id = ? AND thread_id = ?",
                         "DELETE FROM attachments WHERE user_id = ? AND thread_id = ?",
@@ -195,7 +255,7 @@ class SQLiteStore(AppStore):
         return await self._all(
             f"SELECT sort_key, data FROM {table} WHERE {where} "  # noqa: S608 - fixed names
             f"ORDER BY sort_key {direction} LIMIT ?",
-            (*params, max(1, limit) + 1),
+            (*params, page_limit(limit) + 1),
             context,
         )
 
@@ -209,7 +269,7 @@ class SQLiteStore(AppStore):
         order: str,
         context: RequestContext,
     ) -> Page[ThreadItem]:
-        limit = max(1, limit)
+        limit = page_limit(limit)
         rows = await self._page(
             "items",
             "user_id = ? AND thread_id = ?",
@@ -234,12 +294,17 @@ class SQLiteStore(AppStore):
         await self.save_item(thread_id, item, context)
 
     async def save_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
-        await self._write(
-            "INSERT INTO items (user_id, thread_id, id, sort_key, data) VALUES (?, ?, ?, ?, ?) "
+        key = (context.user_id, thread_id)
+        data = utc_created_at(item).model_dump_json()
+        changed = await self._write(
+            "INSERT INTO items (user_id, thread_id, id, sort_key, data) "
+            f"SELECT ?, ?, ?, ?, ? WHERE {_ALIVE} "
             "ON CONFLICT (user_id, thread_id, id) DO UPDATE SET data = excluded.data",
-            (context.user_id, thread_id, item.id, sort_key_for(item.id), item.model_dump_json()),
+            (*key, item.id, sort_key_for(item.id), data, *key),
             context,
         )
+        if changed != 1:
+            raise NotFoundError(f"Thread {thread_id} was deleted")
 
     async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
         row = await self._one(
@@ -263,13 +328,23 @@ class SQLiteStore(AppStore):
     # Attachments (metadata; the bytes live in an AttachmentStore)
 
     async def save_attachment(self, attachment: Attachment, context: RequestContext) -> None:
-        await self._write(
-            "INSERT INTO attachments (user_id, id, thread_id, data) VALUES (?, ?, ?, ?) "
+        changed = await self._write(
+            "INSERT INTO attachments (user_id, id, thread_id, data) "
+            f"SELECT ?, ?, ?, ? WHERE {_ALIVE} "
             "ON CONFLICT (user_id, id) DO UPDATE SET "
             "thread_id = excluded.thread_id, data = excluded.data",
-            (context.user_id, attachment.id, attachment.thread_id, attachment.model_dump_json()),
+            (
+                context.user_id,
+                attachment.id,
+                attachment.thread_id,
+                attachment.model_dump_json(),
+                context.user_id,
+                attachment.thread_id or "",
+            ),
             context,
         )
+        if changed != 1:
+            raise NotFoundError(f"Thread {attachment.thread_id} was deleted")
 
     async def load_attachment(self, attachment_id: str, context: RequestContext) -> Attachment:
         row = await self._one(
@@ -323,8 +398,9 @@ class SQLiteStore(AppStore):
         if expected_version == 0:
             changed = await self._write(
                 "INSERT INTO session_state (user_id, thread_id, version, data) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (user_id, thread_id) DO NOTHING",
-                (context.user_id, thread_id, new_version, encoded),
+                f"SELECT ?, ?, ?, ? WHERE {_ALIVE} "
+                "ON CONFLICT (user_id, thread_id) DO NOTHING",
+                (context.user_id, thread_id, new_version, encoded, context.user_id, thread_id),
                 context,
             )
         else:
@@ -336,8 +412,18 @@ class SQLiteStore(AppStore):
                 context,
             )
         if changed != 1:
+            if await self._deleted(thread_id, context):
+                raise NotFoundError(f"Thread {thread_id} was deleted")
             raise SessionStateConflict(thread_id)
         return SessionState(version=new_version, data=data)
+
+    async def _deleted(self, thread_id: str, context: RequestContext) -> bool:
+        row = await self._one(
+            "SELECT 1 FROM thread_leases WHERE user_id = ? AND thread_id = ? AND deleted = 1",
+            (context.user_id, thread_id),
+            context,
+        )
+        return row is not None
 
     # Feedback
 
@@ -358,15 +444,105 @@ class SQLiteStore(AppStore):
             context,
         )
         now = datetime.now(UTC).isoformat()
+        key = (context.user_id, thread_id)
         for (item_id,) in rows:
-            await self._write(
+            changed = await self._write(
                 "INSERT INTO feedback (user_id, thread_id, item_id, kind, created_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, thread_id, item_id) "
+                f"SELECT ?, ?, ?, ?, ? WHERE {_ALIVE} "
+                "ON CONFLICT (user_id, thread_id, item_id) "
                 "DO UPDATE SET kind = excluded.kind, created_at = excluded.created_at",
-                (context.user_id, thread_id, item_id, kind, now),
+                (*key, item_id, kind, now, *key),
                 context,
             )
+            if changed != 1:
+                raise NotFoundError(f"Thread {thread_id} was deleted")
         return len(rows)
+
+    # Turn leases and rate limits (atomic across processes: one statement or one
+    # IMMEDIATE transaction each)
+
+    async def acquire_turn(
+        self, thread_id: str, seconds: float, context: RequestContext
+    ) -> TurnLease:
+        now = time.time()
+        lease = TurnLease(thread_id, context.request_id, now + seconds, context.request_id)
+        key = (context.user_id, thread_id)
+        changed = await self._write(
+            "INSERT INTO thread_leases (user_id, thread_id, owner, expires_at, deleted) "
+            "VALUES (?, ?, ?, ?, 0) ON CONFLICT (user_id, thread_id) DO UPDATE SET "
+            "owner = excluded.owner, expires_at = excluded.expires_at "
+            "WHERE thread_leases.deleted = 0 AND (thread_leases.owner IS NULL "
+            "OR thread_leases.expires_at < ?)",
+            (*key, lease.owner, lease.expires_at, now),
+            context,
+        )
+        if changed == 1:
+            return lease
+        row = await self._one(
+            "SELECT deleted, expires_at FROM thread_leases WHERE user_id = ? AND thread_id = ?",
+            key,
+            context,
+        )
+        if row is not None and row[0]:
+            raise NotFoundError(f"Thread {thread_id} was deleted")
+        wait = (row[1] - now) if row is not None else 1.0
+        raise ThreadBusy(retry_after=_retry_after(wait))
+
+    async def renew_turn(
+        self, lease: TurnLease, seconds: float, context: RequestContext
+    ) -> TurnLease:
+        renewed = TurnLease(lease.thread_id, lease.owner, time.time() + seconds, lease.token)
+        changed = await self._write(
+            "UPDATE thread_leases SET expires_at = ? WHERE user_id = ? AND thread_id = ? "
+            "AND owner = ? AND deleted = 0",
+            (renewed.expires_at, context.user_id, lease.thread_id, lease.owner),
+            context,
+        )
+        if changed != 1:
+            raise ThreadBusy()
+        return renewed
+
+    async def release_turn(self, lease: TurnLease, context: RequestContext) -> None:
+        # A tombstone stays; writes after it were refused, so nothing needs removing.
+        await self._write(
+            "DELETE FROM thread_leases WHERE user_id = ? AND thread_id = ? AND owner = ? "
+            "AND deleted = 0",
+            (context.user_id, lease.thread_id, lease.owner),
+            context,
+        )
+
+    async def take_rate_slot(
+        self, name: str, limit: int, window_seconds: float, context: RequestContext
+    ) -> float | None:
+        db = await self._conn()
+        now = time.time()
+        since = now - window_seconds
+        with self._measure("RATE slot", context):
+            async with self._lock:
+                await db.execute("BEGIN IMMEDIATE")
+                try:
+                    await db.execute(
+                        "DELETE FROM rate_events WHERE user_id = ? AND name = ? AND at <= ?",
+                        (context.user_id, name, since),
+                    )
+                    async with db.execute(
+                        "SELECT at FROM rate_events WHERE user_id = ? AND name = ? "
+                        "ORDER BY at DESC LIMIT ?",
+                        (context.user_id, name, max(1, limit)),
+                    ) as cursor:
+                        recent = [r[0] for r in await cursor.fetchall()]
+                    if len(recent) >= limit:
+                        await db.execute("COMMIT")
+                        return min(window_seconds, max(0.0, recent[-1] - since))
+                    await db.execute(
+                        "INSERT INTO rate_events (user_id, name, at) VALUES (?, ?, ?)",
+                        (context.user_id, name, now),
+                    )
+                    await db.execute("COMMIT")
+                except BaseException:
+                    await db.execute("ROLLBACK")
+                    raise
+        return None
 
     async def load_feedback(
         self, thread_id: str, context: RequestContext
@@ -450,6 +626,11 @@ class SQLiteStore(AppStore):
             context,
         )
         return [Document(key=k, version=v, data=json.loads(d)) for k, v, d in rows]
+
+
+def _retry_after(seconds: float) -> int:
+    """Whole seconds for a Retry-After header: at least 1, at most 30."""
+    return min(30, max(1, int(seconds) + 1))
 
 
 _TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+(\w+)")
