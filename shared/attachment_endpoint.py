@@ -1,14 +1,18 @@
 """Attachment bytes over HTTP: upload through the app and owner-only previews.
 
 `POST|PUT /api/attachments/{id}/upload` is for clients that cannot (or are not allowed
-to) write to Blob directly: multipart with a `file` field, or the raw bytes.
+to) write to Blob directly: multipart with a `file` field, or the raw bytes. Either way
+the body is counted as it arrives and refused (413) the moment it passes the limit, with
+or without a Content-Length: nothing is spooled or stored past it.
 `GET /api/attachments/{id}/content` checks ownership, then redirects to a short-lived
-read URL (Blob) or serves the bytes (local folder). Another user's id answers 404.
+read URL (Blob) or serves the bytes (local folder). Another user's id answers 404. Only
+raster images are shown inline, always in a sandbox: an SVG or HTML file runs no script.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from azurefunctions.extensions.http.fastapi import (
     JSONResponse,
@@ -19,14 +23,25 @@ from azurefunctions.extensions.http.fastapi import (
 )
 from chatkit.store import NotFoundError
 from chatkit.types import Attachment
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 
-from shared.attachments.policy import AttachmentTooLarge
+from shared.attachments.policy import AttachmentTooLarge, base_type, content_disposition
 from shared.context import RequestContext
-from shared.errors import ApiError, BadRequest, NotFound
+from shared.errors import ApiError, BadRequest, NotFound, UnsupportedMediaType
 from shared.runtime import get_runtime
 
 _CHUNK = 256 * 1024
+# Room for the part headers, boundaries and a few small fields around the file.
 _MULTIPART_OVERHEAD = 64 * 1024
+# Fields other than `file` are ignored; they need not be large.
+_MAX_FIELD_BYTES = 8 * 1024
+_CONTENT_HEADERS = {
+    # Even our own page cannot run script from an attachment: a sandboxed, opaque origin.
+    "Content-Security-Policy": "sandbox",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "private, max-age=300",
+}
 
 
 async def _owned(attachment_id: str, context: RequestContext) -> Attachment:
@@ -50,32 +65,33 @@ async def upload(req: Request, context: RequestContext, attachment_id: str) -> R
         raise ApiError(
             "This attachment was already sent and cannot be replaced.", status=409, code="conflict"
         )
-    declared = req.headers.get("content-length")
-    limit = files.policy.max_bytes + _MULTIPART_OVERHEAD
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise AttachmentTooLarge(
+
+    def too_large() -> ApiError:
+        return AttachmentTooLarge(
             f"'{attachment.name}' is larger than the limit of {files.policy.max_bytes} bytes."
         )
 
-    content_type = req.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
-        form = await req.form(max_files=1, max_fields=8)
-        part = form.get("file")
-        if part is None or isinstance(part, str):
-            raise BadRequest("Send the file in a multipart field named 'file'.")
-
-        async def chunks() -> AsyncIterator[bytes]:
-            while chunk := await part.read(_CHUNK):
-                yield chunk
-
+    kind = base_type(req.headers.get("content-type", ""))
+    multipart = kind == "multipart/form-data"
+    limit = files.policy.max_bytes + (_MULTIPART_OVERHEAD if multipart else 0)
+    declared = req.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise too_large()
+    if (kind.startswith("multipart/") and not multipart) or kind in _FORM_TYPES:
+        raise UnsupportedMediaType(
+            "Send the file as multipart/form-data (field 'file') or as the raw bytes."
+        )
+    body = _capped(req.stream(), limit, too_large)
+    if multipart:
+        part = await _file_part(req, body)
         try:
-            size = await files.receive(attachment, chunks(), context)
+            checked = await files.receive(attachment, _read(part), context)
         finally:
-            await form.close()
+            await part.close()
     else:
-        size = await files.receive(attachment, req.stream(), context)
+        checked = await files.receive(attachment, body, context)
 
-    metadata = {**(attachment.metadata or {}), "size": size}
+    metadata = {**(attachment.metadata or {}), **checked}
     stored = attachment.model_copy(update={"upload_descriptor": None, "metadata": metadata})
     await runtime.store.save_attachment(stored, context)
     return JSONResponse(public_json(stored), headers={"Cache-Control": "no-store"})
@@ -89,17 +105,59 @@ async def content(req: Request, context: RequestContext, attachment_id: str) -> 
         return RedirectResponse(
             url, status_code=302, headers={"Cache-Control": "private, no-store"}
         )
-    stored = await files.stat(attachment.id, context)
-    if stored is None:
-        raise NotFound("This attachment has not been uploaded yet.")
-    disposition = "inline" if files.policy.is_image(attachment.mime_type) else "attachment"
+    try:
+        opened = await files.open_checked(attachment, context)
+    except FileNotFoundError:
+        raise NotFound("This attachment has not been uploaded yet.") from None
     return StreamingResponse(
-        files.stream(attachment.id, context),
+        opened.chunks,
         media_type=attachment.mime_type,
         headers={
-            "Content-Length": str(stored.size),
-            "Content-Disposition": f'{disposition}; filename="{attachment.name}"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, max-age=300",
+            **_CONTENT_HEADERS,
+            "Content-Length": str(opened.size),
+            "Content-Disposition": content_disposition(attachment.mime_type, attachment.name),
         },
     )
+
+
+# What a multipart upload is not: these would be stored as the file's bytes.
+_FORM_TYPES = ("application/x-www-form-urlencoded",)
+
+
+async def _capped(
+    stream: AsyncIterator[bytes], limit: int, too_large: Callable[[], ApiError]
+) -> AsyncIterator[bytes]:
+    """The request body, refused the moment it passes `limit` (chunked bodies declare no
+    length): no parser or store ever sees more than that."""
+    total = 0
+    async for chunk in stream:
+        total += len(chunk)
+        if total > limit:
+            raise too_large()
+        yield chunk
+
+
+async def _file_part(req: Request, body: AsyncIterator[bytes]) -> UploadFile:
+    """The multipart body's one `file` part, parsed as it streams in (Starlette's parser;
+    `req.form()` would read the whole body before any limit applied)."""
+    parser = MultiPartParser(
+        req.headers, body, max_files=1, max_fields=8, max_part_size=_MAX_FIELD_BYTES
+    )
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise BadRequest(f"The multipart body is malformed: {exc.message}") from None
+    part: Any = None
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile) and name == "file":
+            part = value
+        elif isinstance(value, UploadFile):
+            await value.close()
+    if part is None:
+        raise BadRequest("Send the file in a multipart field named 'file'.")
+    return part
+
+
+async def _read(part: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await part.read(_CHUNK):
+        yield chunk

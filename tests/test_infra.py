@@ -59,6 +59,8 @@ OPTIONAL_SETTINGS = {
     "ATTACHMENT_IMAGE_INPUT": "data_url needs no model-side access to Blob",
     "ATTACHMENT_URL_TTL_SECONDS": "app default (5 minutes)",
     "MAX_ATTACHMENTS_PER_MESSAGE": "app default",
+    "MODEL_ATTACHMENT_MAX_BYTES": "app default (20 MB per model request)",
+    "MODEL_ATTACHMENT_MAX_COUNT": "app default (5 attachments per model request)",
     "WEATHER_API_URL": "public Open-Meteo default",
     "WEATHER_GEOCODING_URL": "public Open-Meteo default",
     "WEATHER_TIMEOUT_SECONDS": "app default",

@@ -1,8 +1,10 @@
 """Attachment bytes in Azure Blob Storage (`azure.storage.blob.aio`, one client per process).
 
 Blobs are named `<owner hash>/<attachment id>` in a private container. Browsers upload
-straight to Blob with a short-lived create/write SAS for one blob (`ATTACHMENT_UPLOAD=direct`)
-or through the app (`app`), and read through a short-lived read SAS. With a connection
+straight to Blob with a short-lived create-only SAS for one blob (`ATTACHMENT_UPLOAD=direct`:
+Azure's `c` permission cannot overwrite, so once the bytes exist that URL cannot change
+them) or through the app (`app`), and read through a short-lived read SAS. Reads insist on
+the ETag recorded when the bytes were checked (`If-Match`). With a connection
 string the SAS is signed with the account key; keyless deployments sign with a user
 delegation key (cached until shortly before it expires).
 """
@@ -18,9 +20,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from azure.core import MatchConditions
 from azure.core.exceptions import (
     HttpResponseError,
     ResourceExistsError,
+    ResourceModifiedError,
     ResourceNotFoundError,
     ServiceRequestError,
     ServiceResponseError,
@@ -29,8 +33,15 @@ from azure.storage.blob import BlobSasPermissions, ContentSettings, generate_blo
 from azure.storage.blob.aio import BlobServiceClient, LinearRetry
 from chatkit.types import Attachment, AttachmentUploadDescriptor
 
-from shared.attachments.base import SNIFF_BYTES, AppAttachmentStore, StoredBytes, owner_prefix
-from shared.attachments.policy import AttachmentPolicy
+from shared.attachments.base import (
+    SNIFF_BYTES,
+    AppAttachmentStore,
+    OpenedBytes,
+    StoredBytes,
+    changed,
+    owner_prefix,
+)
+from shared.attachments.policy import AttachmentChanged, AttachmentPolicy, content_disposition
 from shared.context import RequestContext
 from shared.errors import StoreUnavailable
 from shared.settings import Settings, UploadMode
@@ -40,8 +51,14 @@ logger = logging.getLogger(__name__)
 _ATTACHMENT_ID = re.compile(r"^atc_[0-9A-Z]{26}$")
 _CLOCK_SKEW = timedelta(minutes=5)
 _DELEGATION_KEY_LIFETIME = timedelta(hours=6)
+# An upload URL is for the upload that follows `attachments.create`, not for later: even a
+# long preview lifetime (ATTACHMENT_URL_TTL_SECONDS) does not keep it open.
+_UPLOAD_TTL_MAX = timedelta(minutes=10)
 # Still failing with these after the client's retries: busy or down, try again later.
 _BUSY_STATUS = (408, 429, 500, 502, 503, 504)
+# A ranged read of an empty blob: 416 (the SDK retries without a range only when no
+# offset was given, and it needs one to bound the read).
+_EMPTY_RANGE = 416
 
 
 @contextmanager
@@ -130,7 +147,13 @@ class BlobAttachmentStore(AppAttachmentStore):
 
     # SAS
 
-    async def _sas(self, blob_name: str, permission: BlobSasPermissions, **extra: Any) -> str:
+    async def _sas(
+        self,
+        blob_name: str,
+        permission: BlobSasPermissions,
+        ttl: timedelta | None = None,
+        **extra: Any,
+    ) -> str:
         now = datetime.now(UTC)
         signing: dict[str, Any] = {}
         credential = getattr(self.service, "credential", None)
@@ -145,7 +168,7 @@ class BlobAttachmentStore(AppAttachmentStore):
             blob_name=blob_name,
             permission=permission,
             start=now - _CLOCK_SKEW,
-            expiry=now + self.url_ttl,
+            expiry=now + (ttl or self.url_ttl),
             **signing,
             **extra,
         )
@@ -172,7 +195,10 @@ class BlobAttachmentStore(AppAttachmentStore):
         await self._ready()
         blob_name = self._blob_name(attachment_id, context)
         assert blob_name is not None  # we just minted the id
-        sas = await self._sas(blob_name, BlobSasPermissions(create=True, write=True))
+        # Create only: `w` would let the same URL replace the bytes after they were checked.
+        sas = await self._sas(
+            blob_name, BlobSasPermissions(create=True), ttl=min(self.url_ttl, _UPLOAD_TTL_MAX)
+        )
         return AttachmentUploadDescriptor(
             url=self._url(blob_name, sas),
             method="PUT",
@@ -183,12 +209,22 @@ class BlobAttachmentStore(AppAttachmentStore):
         blob_name = self._blob_name(attachment.id, context)
         if blob_name is None:
             return None
-        disposition = "inline" if self.policy.is_image(attachment.mime_type) else "attachment"
+        version = (attachment.metadata or {}).get("version")
+        if version:
+            # A SAS cannot pin an ETag: hand one out only while the blob is still the
+            # checked one. Only holders of the account's credentials can change it now.
+            try:
+                with _busy_is_unavailable("read"):
+                    await self.container.get_blob_client(blob_name).get_blob_properties(
+                        etag=version, match_condition=MatchConditions.IfNotModified
+                    )
+            except (ResourceModifiedError, ResourceNotFoundError):
+                raise changed(attachment.name) from None
         sas = await self._sas(
             blob_name,
             BlobSasPermissions(read=True),
             content_type=attachment.mime_type,
-            content_disposition=f'{disposition}; filename="{attachment.name}"',
+            content_disposition=content_disposition(attachment.mime_type, attachment.name),
         )
         return self._url(blob_name, sas)
 
@@ -221,24 +257,36 @@ class BlobAttachmentStore(AppAttachmentStore):
                 head = await download.readall()
         except ResourceNotFoundError:
             return None
-        return StoredBytes(size=download.properties.size, head=head)
+        except HttpResponseError as exc:
+            if exc.status_code != _EMPTY_RANGE:
+                raise
+            return StoredBytes(size=0, head=b"", version="")  # empty: refused as such
+        return StoredBytes(size=_blob_size(download), head=head, version=download.properties.etag)
 
-    async def read(self, attachment_id: str, context: RequestContext) -> bytes:
+    async def open(
+        self, attachment_id: str, context: RequestContext, version: str | None, limit: int
+    ) -> OpenedBytes:
         blob_name = self._blob_name(attachment_id, context)
         if blob_name is None:
             raise FileNotFoundError(attachment_id)
-        with _busy_is_unavailable("read"):
-            download = await self.container.get_blob_client(blob_name).download_blob()
-            return await download.readall()
-
-    async def stream(self, attachment_id: str, context: RequestContext) -> AsyncIterator[bytes]:
-        blob_name = self._blob_name(attachment_id, context)
-        if blob_name is None:
-            return
-        with _busy_is_unavailable("read"):
-            download = await self.container.get_blob_client(blob_name).download_blob()
-            async for chunk in download.chunks():
-                yield chunk
+        condition: dict[str, Any] = {}
+        if version is not None:
+            condition = {"etag": version, "match_condition": MatchConditions.IfNotModified}
+        try:
+            with _busy_is_unavailable("read"):
+                # Ranged: a blob grown past the limit is never downloaded whole.
+                download = await self.container.get_blob_client(blob_name).download_blob(
+                    offset=0, length=max(limit, 1), **condition
+                )
+        except ResourceModifiedError:
+            raise AttachmentChanged("changed") from None
+        except ResourceNotFoundError:
+            raise FileNotFoundError(attachment_id) from None
+        except HttpResponseError as exc:
+            if exc.status_code != _EMPTY_RANGE:
+                raise
+            raise AttachmentChanged("emptied") from None  # checked bytes are never empty
+        return OpenedBytes(_blob_size(download), _chunks(download))
 
     async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
         blob_name = self._blob_name(attachment_id, context)
@@ -251,3 +299,17 @@ class BlobAttachmentStore(AppAttachmentStore):
                 )
         except ResourceNotFoundError:
             pass
+
+
+async def _chunks(download: Any) -> AsyncIterator[bytes]:
+    with _busy_is_unavailable("read"):
+        async for chunk in download.chunks():
+            yield chunk
+
+
+def _blob_size(download: Any) -> int:
+    """The whole blob's size. After a ranged download the SDK's `properties.size` is the
+    range's (4 KB for the sniffing read: a 60 MB upload passed the size check); the total
+    is in the Content-Range it rewrites as `bytes start-end/total`."""
+    total = (download.properties.content_range or "").rpartition("/")[2]
+    return int(total) if total.isdigit() else download.properties.size

@@ -9,17 +9,31 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from chatkit.types import Attachment
 
-from shared.attachments.base import SNIFF_BYTES, AppAttachmentStore, StoredBytes, owner_prefix
-from shared.attachments.policy import AttachmentPolicy
+from shared.attachments.base import (
+    SNIFF_BYTES,
+    AppAttachmentStore,
+    OpenedBytes,
+    StoredBytes,
+    owner_prefix,
+)
+from shared.attachments.policy import AttachmentChanged, AttachmentPolicy
 from shared.context import RequestContext
 
 _ATTACHMENT_ID = re.compile(r"^atc_[0-9A-Z]{26}$")
 _CHUNK = 256 * 1024
+
+
+def _version(stat: os.stat_result) -> str:
+    # Every write goes to a new file renamed over the old one: a new inode, so a
+    # replacement is seen even within the filesystem's mtime resolution.
+    return f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 class LocalAttachmentStore(AppAttachmentStore):
@@ -41,7 +55,8 @@ class LocalAttachmentStore(AppAttachmentStore):
         path = self._path(attachment.id, context)
         if path is None:
             raise ValueError("invalid attachment id")
-        partial = path.with_suffix(".partial")
+        # One partial file per upload: two at once (two tabs) must not share one.
+        partial = path.with_name(f"{path.name}.{secrets.token_hex(8)}.partial")
         await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
         handle = await asyncio.to_thread(partial.open, "wb")
         try:
@@ -62,30 +77,41 @@ class LocalAttachmentStore(AppAttachmentStore):
         def read_head() -> StoredBytes | None:
             try:
                 with path.open("rb") as handle:
-                    return StoredBytes(os.fstat(handle.fileno()).st_size, handle.read(SNIFF_BYTES))
+                    stat = os.fstat(handle.fileno())
+                    return StoredBytes(stat.st_size, handle.read(SNIFF_BYTES), _version(stat))
             except FileNotFoundError:
                 return None
 
         return await asyncio.to_thread(read_head)
 
-    async def read(self, attachment_id: str, context: RequestContext) -> bytes:
+    async def open(
+        self, attachment_id: str, context: RequestContext, version: str | None, limit: int
+    ) -> OpenedBytes:
         path = self._path(attachment_id, context)
         if path is None:
             raise FileNotFoundError(attachment_id)
-        return await asyncio.to_thread(path.read_bytes)
-
-    async def stream(self, attachment_id: str, context: RequestContext) -> AsyncIterator[bytes]:
-        path = self._path(attachment_id, context)
-        if path is None:
-            return
+        # The version is checked on the open handle: what is read is what was checked,
+        # even if the file is replaced meanwhile.
         handle = await asyncio.to_thread(path.open, "rb")
-        try:
-            while chunk := await asyncio.to_thread(handle.read, _CHUNK):
-                yield chunk
-        finally:
+        stat = os.fstat(handle.fileno())
+        if version is not None and _version(stat) != version:
             handle.close()
+            raise AttachmentChanged("changed")
+        return OpenedBytes(stat.st_size, _chunks(handle, min(stat.st_size, limit)))
 
     async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
         path = self._path(attachment_id, context)
         if path is not None:
             await asyncio.to_thread(path.unlink, True)
+
+
+async def _chunks(handle: Any, remaining: int) -> AsyncIterator[bytes]:
+    try:
+        while remaining > 0:
+            chunk = await asyncio.to_thread(handle.read, min(_CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from shared.errors import ApiError
 from shared.settings import Settings
@@ -20,7 +21,13 @@ _SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "application/pdf": (b"%PDF-",),
 }
 _TEXT_TYPES = {"text/plain", "text/markdown", "text/csv", "application/json"}
+# The only types a browser may render inline from our origin: no script can run in them.
+RASTER_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;]+')
+_NOT_TOKEN = re.compile(r"[^A-Za-z0-9._ ()+-]+")
+# UTF-8 bytes of a name: long enough for any real file name, short enough that the
+# percent-encoded header and a read SAS URL carrying it stay far below server limits.
+_MAX_NAME_BYTES = 255
 
 
 class AttachmentRejected(ApiError):
@@ -37,6 +44,13 @@ class AttachmentTooLarge(ApiError):
     code = "attachment_too_large"
 
 
+class AttachmentChanged(ApiError):
+    """The stored bytes are not the ones that were checked (replaced or removed since)."""
+
+    status = 410
+    code = "attachment_changed"
+
+
 def base_type(mime_type: str) -> str:
     return mime_type.split(";")[0].strip().lower()
 
@@ -45,7 +59,41 @@ def safe_name(name: str) -> str:
     """A display/download name with no path, control characters or header breakers."""
     name = unicodedata.normalize("NFC", name).replace("\\", "/").split("/")[-1]
     name = _UNSAFE_NAME.sub("_", name).strip(" .")
-    return name[:200] or "file"
+    if len(name.encode()) > _MAX_NAME_BYTES:
+        stem, dot, ext = name.rpartition(".")
+        if not (dot and stem and len(ext.encode()) <= 16):
+            stem, ext = name, ""
+        suffix = f".{ext}" if ext else ""  # kept: it names the type
+        budget = _MAX_NAME_BYTES - len(suffix.encode())
+        stem = stem.encode()[:budget].decode("utf-8", errors="ignore")
+        name = (stem.rstrip(" .") + suffix).strip(" .")
+    return name or "file"
+
+
+def ascii_name(name: str) -> str:
+    """The closest plain-ASCII name, for clients that ignore RFC 5987 `filename*`."""
+
+    def plain(text: str) -> str:
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        return _NOT_TOKEN.sub("_", text).strip(" ._")
+
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    stem, ext = plain(stem) or "file", plain(ext)
+    return f"{stem}.{ext}" if ext else stem
+
+
+def is_raster_image(mime_type: str) -> bool:
+    return base_type(mime_type) in RASTER_TYPES
+
+
+def content_disposition(mime_type: str, name: str) -> str:
+    """RFC 6266 header for a download: `inline` only for raster images (anything else,
+    SVG and HTML included, could carry script), the name as UTF-8 (RFC 5987) with an
+    ASCII fallback. Header values must be Latin-1; a raw non-Latin-1 name made a 500."""
+    kind = "inline" if is_raster_image(mime_type) else "attachment"
+    return f"{kind}; filename=\"{ascii_name(name)}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def sniff_matches(mime_type: str, head: bytes) -> bool:
