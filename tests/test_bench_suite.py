@@ -58,6 +58,9 @@ def test_store_log_lines_are_parsed_and_classified():
     match = SUMMARY.search(line)
     assert match is not None and match.groups() == ("threads.add_user_message", "6", "16.90", "4.2")
     assert classify("cosmos", "item.upsert") == "write"
+    for write in ("lease.create", "lease.release", "lease.renew", "thread.tombstone", "rate.write"):
+        assert classify("cosmos", write) == "write", write
+    assert classify("cosmos", "lease.read") == "read"
     assert classify("cosmos", "session.read") == "read"
     assert classify("cosmos", "items.list") == "query"
     assert classify("cosmos", "open") == "setup"

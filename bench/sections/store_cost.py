@@ -69,7 +69,9 @@ def classify(system: str, operation: str) -> str:
         return "setup"  # database and container check, once per process
     if operation.endswith(".read") or operation.endswith(".sort_key"):
         return "read"
-    if operation.endswith((".upsert", ".write")) or ".delete" in operation:
+    # Leases, tombstones, titles and rate counters are single-document writes too.
+    writes = (".upsert", ".write", ".create", ".release", ".renew", ".takeover", ".title")
+    if operation.endswith(writes) or ".delete" in operation or operation.endswith("tombstone"):
         return "write"
     return "query"
 
