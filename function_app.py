@@ -11,6 +11,7 @@ from azurefunctions.extensions.http.fastapi import Request, Response
 
 from shared import warmup
 from shared.http_edge import (
+    check_upload_type,
     error_response,
     json_response,
     read_body,
@@ -64,6 +65,8 @@ async def _attachment(req: Request, action: str) -> Response:
 
         runtime = get_runtime()
         context = await request_context(req, runtime.settings, runtime.settings.default_use_case)
+        if action == "upload":
+            check_upload_type(req)
         handler = getattr(attachment_endpoint, action)
         return with_session(await handler(req, context, req.path_params["attachment_id"]), context)
     except Exception as exc:

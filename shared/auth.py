@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
+import ipaddress
 from collections.abc import Mapping
+
+import pydantic_core
 
 from shared.errors import Unauthorized
 from shared.settings import Settings
@@ -35,18 +37,54 @@ _LOOPBACK = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
 def _is_loopback(host: str | None) -> bool:
     if not host:
-        return True  # no Host header: an in-process call, not an HTTP client
+        # HTTP/1.0, or the Functions host (it drops Host): the peer check decides.
+        return True
     name = host.split(",")[0].strip().lower()
     name = name.rsplit(":", 1)[0] if not name.endswith("]") else name
     return name in _LOOPBACK
 
 
-async def identify(headers: Mapping[str, str], settings: Settings) -> tuple[str, str | None]:
-    """(user id, a Set-Cookie value the response must carry, if any)."""
+def _is_loopback_address(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip().strip("[]"))
+    except ValueError:
+        return False  # a name, "unknown", a Unix socket path: not provably this machine
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1 from a dual-stack socket
+    return (mapped or ip).is_loopback
+
+
+def _from_this_machine(peer: str | None, headers: Mapping[str, str]) -> bool:
+    """The TCP peer and every proxy hop it reports are loopback addresses.
+
+    `Host` is whatever the client wrote, so it alone proves nothing. The peer is the
+    socket's other end: the browser under the local host, the Functions host process under
+    the worker, which then reports the real client in X-Forwarded-For (uvicorn may already
+    have moved that into the peer). Unknown counts as remote.
+    """
+    if peer is None or not _is_loopback_address(peer):
+        return False
+    forwarded = headers.get("x-forwarded-for")
+    if forwarded is None:
+        return True
+    hops = [hop.strip() for hop in forwarded.split(",")]
+    return all(_is_loopback_address(hop) for hop in hops)
+
+
+async def identify(
+    headers: Mapping[str, str], settings: Settings, peer: str | None = None
+) -> tuple[str, str | None]:
+    """(user id, a Set-Cookie value the response must carry, if any).
+
+    `peer` is the request's client address (None when the server does not know it).
+    """
     if settings.auth_mode == "anonymous":
         from shared.anonymous import identify as anonymous
 
         return anonymous(headers, settings)
+    if settings.auth_mode == "local" and not _from_this_machine(peer, headers):
+        raise Unauthorized(
+            "AUTH_MODE=local serves only localhost; a deployment needs AUTH_MODE platform or entra."
+        )
     return await user_id_from_headers(headers, settings), None
 
 
@@ -77,7 +115,9 @@ def _user_id_from_principal(raw: str | None) -> str:
     if len(raw) > _MAX_PRINCIPAL_BYTES:
         raise Unauthorized("The x-ms-client-principal header is malformed.")
     try:
-        principal = json.loads(base64.b64decode(raw, validate=False))
+        # pydantic-core's parser stops at a fixed depth (ValueError); the stdlib's recurses
+        # until RecursionError, which nothing here would map to a 401.
+        principal = pydantic_core.from_json(base64.b64decode(raw, validate=False))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise Unauthorized("The x-ms-client-principal header is malformed.") from None
     if not isinstance(principal, dict):

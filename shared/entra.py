@@ -49,7 +49,9 @@ class EntraValidator:
         ]
         self.keys_url = f"{authority_host}/{tenant_id}/discovery/v2.0/keys"
         self._keys: dict[str, Any] = {}
-        self._fetched_at = 0.0
+        # None until the first fetch: monotonic time counts from boot, so 0.0 would read as
+        # "fetched at boot" and hold off the first fetch for minutes on a fresh machine.
+        self._fetched_at: float | None = None
         self._lock = asyncio.Lock()
         self._http: httpx.AsyncClient | None = None
 
@@ -90,15 +92,20 @@ class EntraValidator:
             raise Unauthorized("The bearer token names no user.")
         return f"entra:{oid.strip()}"
 
+    def _age(self) -> float:
+        """Seconds since the keys were fetched; infinite before the first fetch."""
+        if self._fetched_at is None:
+            return float("inf")
+        return time.monotonic() - self._fetched_at
+
     async def _key(self, kid: str) -> Any:
-        now = time.monotonic()
-        if kid in self._keys and now - self._fetched_at < _KEYS_TTL_SECONDS:
+        if kid in self._keys and self._age() < _KEYS_TTL_SECONDS:
             return self._keys[kid]
         async with self._lock:
             # Another request may have refreshed the keys while this one waited.
-            fresh = time.monotonic() - self._fetched_at
-            stale = fresh >= _KEYS_TTL_SECONDS
-            if (kid not in self._keys and fresh >= _UNKNOWN_KID_REFRESH_SECONDS) or stale:
+            age = self._age()
+            stale = age >= _KEYS_TTL_SECONDS
+            if (kid not in self._keys and age >= _UNKNOWN_KID_REFRESH_SECONDS) or stale:
                 await self._fetch_keys()
         key = self._keys.get(kid)
         if key is None:
@@ -112,7 +119,7 @@ class EntraValidator:
             response = await self._http.get(self.keys_url)
             response.raise_for_status()
             keys = response.json()["keys"]
-        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        except (httpx.HTTPError, ValueError, KeyError, TypeError, RecursionError):
             raise SignInUnavailable(
                 "Sign-in could not be checked right now (Entra ID keys unavailable). "
                 "Please try again."

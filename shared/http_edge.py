@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response
 
@@ -28,7 +29,9 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 async def request_context(req: Request, settings: Settings, use_case: str) -> RequestContext:
     headers = req.headers
-    user_id, set_cookie = await identify(headers, settings)
+    check_origin(req, settings)
+    peer = req.client.host if req.client else None
+    user_id, set_cookie = await identify(headers, settings, peer)
     return RequestContext(
         user_id=user_id,
         set_cookie=set_cookie,
@@ -49,12 +52,98 @@ def public_base_url(req: Request, settings: Settings) -> str:
     return f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}"
 
 
+# Modes where the browser adds the credential by itself (a cookie, or nothing but being on
+# this machine): a page on any site could make it send a request. A bearer token (entra)
+# is added only by the page's own script, so it needs no origin check.
+_AMBIENT_CREDENTIAL_MODES = ("anonymous", "local", "platform")
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# What a page on another site can send without a CORS preflight (the Fetch standard's
+# CORS-safelisted request content types), plus no content type at all.
+_SIMPLE_FORM_TYPES = ("", "text/plain", "application/x-www-form-urlencoded")
+
+
+def _media_type(req: Request) -> str:
+    return req.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _origin_key(origin: str) -> str | None:
+    """`scheme://host[:port]` as browsers serialise it (lower case, no default port), or None
+    for anything that is not a plain http(s) origin (`null`, paths, user info)."""
+    try:
+        parts = urlsplit(origin.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    if scheme not in ("http", "https") or not host or parts.username is not None:
+        return None
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "\\" in origin:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == {"http": 80, "https": 443}[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def _own_origins(req: Request, settings: Settings) -> set[str]:
+    """The origins this app is served from: PUBLIC_BASE_URL and the host the browser asked
+    for (either scheme: a proxy that terminates TLS may not say so)."""
+    own = {_origin_key(origin) for origin in settings.cors_allowed_origins}
+    if settings.public_base_url:
+        base = urlsplit(settings.public_base_url)
+        own.add(_origin_key(f"{base.scheme}://{base.netloc}"))
+    host = req.headers.get("x-forwarded-host") or req.headers.get("host")
+    if host:
+        host = host.split(",")[0].strip()
+        own.update(_origin_key(f"{scheme}://{host}") for scheme in ("http", "https"))
+    own.discard(None)
+    return own  # type: ignore[return-value]
+
+
+def check_origin(req: Request, settings: Settings) -> None:
+    """Refuse a state-changing browser request sent by a page of another site (CSRF).
+
+    Browsers send `Origin` on every cross-origin request and on same-origin POST/PUT; a
+    client without one is not a browser acting for someone, so it passes.
+    """
+    if settings.auth_mode not in _AMBIENT_CREDENTIAL_MODES or req.method in _SAFE_METHODS:
+        return
+    origins = req.headers.getlist("origin")
+    if not origins:
+        return
+    key = _origin_key(origins[0]) if len(origins) == 1 else None
+    if key is None or key not in _own_origins(req, settings):
+        raise ApiError(
+            "Requests from this page's origin are not allowed; add it to "
+            "CORS_ALLOWED_ORIGINS if it should be.",
+            status=403,
+            code="forbidden_origin",
+        )
+
+
+def check_upload_type(req: Request) -> None:
+    """Uploads through the app: multipart `file`, or raw bytes with a real type.
+
+    A browser POSTs text/plain, form-urlencoded or untyped bodies to any site without a
+    preflight, so those are refused; multipart is too, but the Origin check stops a foreign
+    page's form. Any other type (image/png, application/pdf, ...) and every PUT makes the
+    browser ask first (CORS preflight), which only allowed origins pass.
+    """
+    if req.method == "POST" and _media_type(req) in _SIMPLE_FORM_TYPES:
+        raise UnsupportedMediaType(
+            "Send the file as multipart/form-data (field 'file') or as the raw bytes with "
+            "the file's own content type."
+        )
+
+
 async def read_body(req: Request, limit: int) -> bytes:
     declared = req.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
-    content_type = req.headers.get("content-type", "application/json").split(";")[0].strip()
-    if content_type not in ("application/json", "text/plain", ""):
+    # Only JSON: text/plain and untyped bodies are what a page on another site can send
+    # without a CORS preflight, which would make this a cross-site request forgery target.
+    if _media_type(req) != "application/json":
         raise UnsupportedMediaType("Send the ChatKit request as application/json.")
     body = bytearray()
     async for chunk in req.stream():

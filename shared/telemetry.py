@@ -15,8 +15,10 @@ docs/observability.md lists each span and attribute.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
+import secrets
 import time
 import weakref
 from collections.abc import Iterator
@@ -91,9 +93,45 @@ def reset() -> None:
     _tracer, _configured = None, False
 
 
+# (the Settings it came from, the key); holding the Settings keeps `is` meaningful.
+_pseudonym_key_of: tuple[Settings, bytes] | None = None
+
+
+def _pseudonym_key() -> bytes:
+    """TELEMETRY_PSEUDONYM_KEY; else one derived from ANONYMOUS_COOKIE_SECRET; else random.
+
+    A known constant would let anyone who knows a user id (an Entra object id is no secret)
+    find that user's requests, so there is none. A random key is per process: pseudonyms
+    then still group one instance's turns, not the same user across instances or restarts.
+    """
+    global _pseudonym_key_of
+    from shared.settings import get_settings
+
+    settings = get_settings()
+    if _pseudonym_key_of is None or _pseudonym_key_of[0] is not settings:
+        if settings.telemetry_pseudonym_key is not None:
+            key = settings.telemetry_pseudonym_key.get_secret_value().encode()
+        elif settings.anonymous_cookie_secret is not None:
+            secret = settings.anonymous_cookie_secret.get_secret_value().encode()
+            # Its own key, so a pseudonym says nothing about cookie signatures.
+            key = hmac.new(secret, b"chatkit telemetry pseudonym", hashlib.sha256).digest()
+        else:
+            key = secrets.token_bytes(32)
+            logger.warning(
+                "TELEMETRY_PSEUDONYM_KEY is not set: user pseudonyms in telemetry are "
+                "random per process and differ across instances and restarts."
+            )
+        _pseudonym_key_of = (settings, key)
+    return _pseudonym_key_of[1]
+
+
 def pseudonym(user_id: str) -> str:
-    """A stable stand-in for a user id: turns group by user, the id itself stays home."""
-    return hashlib.sha256(b"chatkit-user:" + user_id.encode()).hexdigest()[:32]
+    """A stable stand-in for a user id: turns group by user, the id itself stays home.
+
+    Keyed (HMAC-SHA256), so it cannot be recomputed from a user id without the key.
+    """
+    digest = hmac.new(_pseudonym_key(), b"chatkit-user:" + user_id.encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
 
 
 # One ChatKit request

@@ -22,6 +22,7 @@ from chatkit.types import (
 )
 
 from shared.turn_context import ActionContext, ActionHandler
+from use_cases.clinic import parsing
 from use_cases.clinic.desk import Desk
 from use_cases.clinic.domain import Refused
 from use_cases.clinic.widgets import (
@@ -58,7 +59,8 @@ def _moment(action: Action[str, Any]) -> datetime:
         moment = datetime.fromisoformat(_text(action, "start") or "")
     except ValueError:
         raise _bad("start time") from None
-    if moment.tzinfo is None:
+    # Far-off moments (year 1, 9999) would overflow the date arithmetic that follows.
+    if not parsing.reachable(moment, datetime.now(UTC)):
         raise _bad("start time")
     return moment
 
@@ -66,9 +68,12 @@ def _moment(action: Action[str, Any]) -> datetime:
 def _day(action: Action[str, Any]) -> date | None:
     value = _text(action, "from_day", required=False)
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         raise _bad("day") from None
+    if day is not None and not parsing.reachable_day(day, datetime.now(UTC).date()):
+        raise _bad("day")
+    return day
 
 
 def _show(ctx: ActionContext, rendered: Rendered, sender: WidgetItem | None) -> ThreadStreamEvent:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 from use_cases.clinic.domain import (
+    BOOKING_HORIZON,
     WEEKDAYS,
     Appointment,
     Clinician,
@@ -23,8 +24,32 @@ _DAY_FORMATS = ("%d %b", "%d %B", "%a %d %b", "%A %d %B", "%d %b %Y", "%d %B %Y"
 _FILLER = {"dr", "doctor", "the", "with", "see", "a", "an", "appointment", "my"}
 
 
+# Days and times further than this from now are refused before any date arithmetic: near
+# year 1 or 9999 it overflows, and no real booking or search is that far away.
+REACH = timedelta(days=400)
+
+
+def reachable(moment: datetime, now: datetime) -> bool:
+    """Whether an aware moment is within REACH of now (subtraction cannot overflow)."""
+    return moment.tzinfo is not None and abs(moment - now) <= REACH
+
+
+def reachable_day(day: date, today: date) -> bool:
+    return abs(day - today) <= REACH
+
+
 def parse_day(text: str, today: date) -> date:
     """A date from "2025-01-07", "today", "tomorrow", "friday", "next monday" or "7 Jan"."""
+    day = _read_day(text, today)
+    if not reachable_day(day, today):
+        raise Refused(
+            f"{day.isoformat()} is too far from today; appointments can be booked up to "
+            f"{BOOKING_HORIZON.days} days ahead."
+        )
+    return day
+
+
+def _read_day(text: str, today: date) -> date:
     cleaned = " ".join(text.lower().replace(",", " ").split())
     if cleaned in {"today", "now"}:
         return today

@@ -210,7 +210,9 @@ def _match(
     ref: str, shown: list[ShownItem], lines: Mapping[str, OrderLine], order_id: str | None
 ) -> str | None:
     text = ref.strip().lstrip("#").strip()
-    if text.isdigit():
+    # isdecimal, not isdigit: int() refuses "²"; and an item number is short (int() also
+    # refuses more than 4,300 digits).
+    if text.isdecimal() and len(text) <= 6:
         return next((i.line_id for i in shown if i.n == int(text)), None)
     upper = text.upper()
     if upper in lines:

@@ -34,6 +34,11 @@ MAX_TITLE_CHARS = 200
 MAX_TASKS = 200
 MAX_SHOWN = 50
 
+# Due dates outside these are typos (year 1, 9999), not plans; refusing them also keeps
+# any date arithmetic on a due date (overdue, "due in n days") clear of Python's limits.
+EARLIEST_DUE = date(1900, 1, 1)
+LATEST_DUE = date(2999, 12, 31)
+
 _ID = re.compile(r"^t_[0-9A-HJKMNP-TV-Z]{26}$")
 _NO_DATE = {"", "none", "null", "no", "clear", "-"}
 
@@ -124,6 +129,11 @@ def parse_due(raw: object) -> str | None:
     parsed = _parse_iso_date(text)
     if parsed is None or (len(text) > 10 and not _is_iso_timestamp(text)):
         raise TodoError(f"'{text[:40]}' is not a date I understand; use YYYY-MM-DD.")
+    if not EARLIEST_DUE <= parsed <= LATEST_DUE:
+        raise TodoError(
+            f"A due date must be between {EARLIEST_DUE.isoformat()} and "
+            f"{LATEST_DUE.isoformat()}; '{text[:40]}' is not."
+        )
     return parsed.isoformat()
 
 

@@ -147,7 +147,7 @@ def _optional_number(value: Any, what: str) -> float | None:
 
 
 def _optional_code(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return int(value)
 
@@ -245,7 +245,7 @@ def clean_place(name: Any) -> str:
 def clamp_days(days: Any) -> int:
     try:
         value = int(days)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # None, "soon", NaN, inf (JSON 1e400)
         return DEFAULT_DAYS
     return max(1, min(MAX_DAYS, value))
 
