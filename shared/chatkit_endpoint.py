@@ -352,7 +352,6 @@ async def _handle(
         # The new thread's id exists only on this instance until this first event goes
         # out: no other request can hold its lease yet.
         await guard.acquire(known_thread)
-    guard.keep()
     events = stoppable(
         events,
         runtime.store,
@@ -406,6 +405,9 @@ async def _continue(
     The request's span stays open until here ends: last event sent, or client gone.
     """
     cancelled = False
+    # Renewed from here, where the `finally` below is sure to release it: a stream
+    # that never starts leaves a lease that simply expires.
+    guard.keep()
     try:
         if first is not None:
             trace.observe(first)

@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 # enough for a widget action or the end of an answer, short enough to feel like an answer.
 # Each attempt costs a store write (and a read when busy) on Cosmos DB.
 WAIT_SECONDS = 3.0
+# Longest a turn keeps renewing its lease.
+MAX_TURN_SECONDS = 300.0
 
 
 class TurnGuard:
@@ -66,7 +68,10 @@ class TurnGuard:
             self._keeper = asyncio.create_task(self._renew())
 
     async def _renew(self) -> None:
-        while self.lease is not None:
+        # No response outlives the platform's 230 s cut: a turn still "streaming" long
+        # after that is stuck, and its lease should lapse rather than live on.
+        stop_at = time.monotonic() + MAX_TURN_SECONDS
+        while self.lease is not None and time.monotonic() < stop_at:
             await asyncio.sleep(self.seconds / 3)
             try:
                 self.lease = await self.store.renew_turn(self.lease, self.seconds, self.context)

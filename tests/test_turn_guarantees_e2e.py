@@ -274,3 +274,20 @@ def test_timestamps_and_the_thread_limit_ignore_the_servers_time_zone(
         if i["type"] == "user_message"
     ]
     assert "t0" in texts[0] and "later" in texts[-1]
+
+
+def test_a_long_turn_keeps_its_lease_past_the_lease_time(
+    start_host, fake_model, store_env, tmp_path
+):
+    env = {**model_env(fake_model), **store_env, "TURN_LEASE_SECONDS": "5"}
+    a, b = (start_host(env, data_dir=tmp_path / "data").client() for _ in range(2))
+    thread_id = a.create_thread("hello").thread_id
+    asked = len(fake_model.turn_requests)
+    fake_model.script(Reply.say(*SLOW, delay=0.9))  # ~12.5 s: well over twice the lease
+    with ThreadPoolExecutor(1) as pool:
+        streaming = _in_background(pool, lambda: a.add_message(thread_id, "long one"))
+        wait_until(answering(fake_model, asked + 1))
+        time.sleep(6)  # past the first lease's expiry: only a renewal keeps it
+        late = b.request("threads.add_user_message", thread_id=thread_id, input=user_input("now?"))
+        assert streaming.result(timeout=30).text == "".join(SLOW)
+    assert late.status_code == 409, late.text
