@@ -26,7 +26,12 @@ from chatkit.types import Attachment
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from shared.attachments.policy import AttachmentTooLarge, base_type, content_disposition
+from shared.attachments.policy import (
+    AttachmentNotUploaded,
+    AttachmentTooLarge,
+    base_type,
+    content_disposition,
+)
 from shared.context import RequestContext
 from shared.errors import ApiError, BadRequest, NotFound, UnsupportedMediaType
 from shared.runtime import get_runtime
@@ -98,8 +103,24 @@ async def upload(req: Request, context: RequestContext, attachment_id: str) -> R
 
 
 async def content(req: Request, context: RequestContext, attachment_id: str) -> Response:
-    files = get_runtime().attachments
+    runtime = get_runtime()
+    files = runtime.attachments
     attachment = await _owned(attachment_id, context)
+    metadata = attachment.metadata or {}
+    if "size" not in metadata:
+        # Bytes sent straight to Blob that the app has not seen: check them (and pin their
+        # version) before serving any, as sending them would.
+        try:
+            checked = await files.verify(attachment, context)
+        except AttachmentNotUploaded:
+            raise NotFound("This attachment has not been uploaded yet.") from None
+        except ApiError:
+            await runtime.store.delete_attachment(attachment.id, context)
+            raise
+        attachment = attachment.model_copy(
+            update={"upload_descriptor": None, "metadata": {**metadata, **checked}}
+        )
+        await runtime.store.save_attachment(attachment, context)
     url = await files.read_url(attachment, context)
     if url:
         return RedirectResponse(

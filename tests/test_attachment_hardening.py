@@ -190,6 +190,27 @@ def test_a_direct_upload_past_the_limit_is_refused_however_small_it_was_declared
     assert _stored_blobs(azurite_server, blob_env["ATTACHMENTS_CONTAINER"]) == []
 
 
+def test_a_direct_upload_is_checked_before_its_preview_serves_it(
+    start_host, fake_model, blob_env, azurite_server
+):
+    host = start_host(blob_env)
+    client = host.client(**ALICE)
+    fake = _create(client, "p.png", "image/png", 40)
+    html = b"<html><script>alert(document.cookie)</script></html>"
+    assert _upload(fake, html, ALICE, "image/png").status_code == 201
+    preview = httpx.get(fake["preview_url"], headers=ALICE, follow_redirects=True)
+    assert preview.status_code == 400, preview.text
+    assert "does not match its declared type" in preview.json()["error"]["message"]
+    assert _stored_blobs(azurite_server, blob_env["ATTACHMENTS_CONTAINER"]) == []
+
+    real = _attach(client, "q.png", "image/png", PNG, ALICE)
+    preview = httpx.get(real["preview_url"], headers=ALICE, follow_redirects=True)
+    assert preview.status_code == 200 and preview.content == PNG
+    fake_model.script(Reply.say("A pixel."))
+    stream = _send(client, "What is this?", [real["id"]])  # checked once, at the preview
+    assert not stream.errors and _b64(PNG) in fake_model.turn_requests[-1].text()
+
+
 @pytest.mark.parametrize("mode", ["direct", "app", "direct-url"])
 def test_a_blob_changed_after_its_check_is_neither_sent_nor_served(
     start_host, fake_model, blob_env, azurite_server, mode
