@@ -184,6 +184,30 @@ def test_own_and_configured_origins_pass_however_they_are_written(start_host, fa
     _refused(_http.post(url, content=_list_body(), headers=raw), 403, "forbidden_origin")
 
 
+def test_only_json_reaches_the_chatkit_endpoint_however_the_type_is_spelled(start_host, fake_model):
+    host = start_host(model_env(fake_model))
+    url = f"{host.url}/api/chatkit"
+    for content_type in (
+        "application/json",
+        "Application/JSON; charset=utf-8",
+    ):
+        response = _http.post(url, content=_list_body(), headers={"content-type": content_type})
+        assert response.status_code == 200, (content_type, response.text)
+    for content_type in (
+        "TEXT/PLAIN",
+        "text/plain; charset=application/json",
+        "application/json, text/plain",
+        "application/jsonp",
+        "application/x-json",
+        "multipart/form-data; boundary=x",
+    ):
+        response = _http.post(url, content=_list_body(), headers={"content-type": content_type})
+        _refused(response, 415, "unsupported_media_type")
+    # A hundred Origin headers, all "right": not a browser's request.
+    many = [("content-type", "application/json")] + [("origin", host.url)] * 100
+    _refused(_http.post(url, content=_list_body(), headers=many), 403, "forbidden_origin")
+
+
 def test_platform_mode_checks_the_origin_too_and_entra_mode_does_not_need_to(
     start_host, fake_model
 ):
@@ -272,6 +296,11 @@ def _scope_request(client: tuple[str, int] | None, headers: dict[str, str]) -> R
         (("127.0.0.1", 5000), {"host": "localhost", "x-forwarded-for": "203.0.113.9"}, False),
         (("127.0.0.1", 5000), {"x-forwarded-for": "127.0.0.1, 198.51.100.4"}, False),
         (("127.0.0.1", 5000), {"host": "localhost", "x-forwarded-for": "127.0.0.1"}, True),
+        (("127.0.0.1", 5000), {"x-forwarded-for": "[::1], 127.0.0.3"}, True),
+        (("127.0.0.1", 5000), {"x-forwarded-for": "unknown"}, False),
+        (("127.0.0.1", 5000), {"x-forwarded-for": "127.0.0.1:5000"}, False),  # not provable
+        (("127.0.0.1", 5000), {"x-forwarded-for": ""}, False),
+        (("127.0.0.1", 5000), {"host": "localhost", "x-forwarded-host": "evil.example"}, False),
     ],
 )
 async def test_local_mode_serves_only_peers_on_this_machine(peer, headers, allowed):
