@@ -91,8 +91,8 @@ def _own_origins(req: Request, settings: Settings) -> set[str]:
     for (either scheme: a proxy that terminates TLS may not say so)."""
     own = {_origin_key(origin) for origin in settings.cors_allowed_origins}
     if settings.public_base_url:
-        base = urlsplit(settings.public_base_url)
-        own.add(_origin_key(f"{base.scheme}://{base.netloc}"))
+        # Its origin only: the setting may carry a path.
+        own.add(_origin_key("/".join(settings.public_base_url.split("/", 3)[:3])))
     host = req.headers.get("x-forwarded-host") or req.headers.get("host")
     if host:
         host = host.split(",")[0].strip()

@@ -184,6 +184,23 @@ def test_own_and_configured_origins_pass_however_they_are_written(start_host, fa
     _refused(_http.post(url, content=_list_body(), headers=raw), 403, "forbidden_origin")
 
 
+def test_public_base_url_is_the_apps_own_origin(start_host, fake_model):
+    """The linked topology: Static Web Apps proxies the page's calls, PUBLIC_BASE_URL names it."""
+    host = start_host(
+        {**model_env(fake_model), "AUTH_MODE": "platform",
+         "PUBLIC_BASE_URL": "https://swa.example.net/some/path"}
+    )  # fmt: skip
+    headers = {"x-ms-client-principal": principal("alice"), "content-type": "application/json"}
+    url = f"{host.url}/api/chatkit"
+    for origin, status in (
+        ("https://swa.example.net", 200),
+        ("http://swa.example.net", 403),
+        ("https://swa.example.net.evil.example", 403),
+    ):
+        response = _http.post(url, content=_list_body(), headers={**headers, "origin": origin})
+        assert response.status_code == status, (origin, response.text)
+
+
 def test_only_json_reaches_the_chatkit_endpoint_however_the_type_is_spelled(start_host, fake_model):
     host = start_host(model_env(fake_model))
     url = f"{host.url}/api/chatkit"
@@ -381,6 +398,24 @@ async def test_deeply_nested_token_header_is_refused_as_malformed(entra):
     header = base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).rstrip(b"=").decode()
     with pytest.raises(Unauthorized, match="malformed"):
         await _validator(entra).user_id(f"Bearer {header}.e30.c2ln")
+
+
+async def test_a_deeply_nested_weather_answer_is_a_bad_answer_not_a_crash():
+    """The same class one hop out: the weather service's JSON (stdlib parser, recursive)."""
+    import asyncio
+
+    from use_cases.weather.domain import BadProviderAnswer
+    from use_cases.weather.provider import OpenMeteoProvider
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    provider = OpenMeteoProvider("http://weather.test/v1", "http://geo.test/v1", 5)
+    provider._client = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, content=deep))
+    )
+    provider._loop = asyncio.get_running_loop()
+    with pytest.raises(BadProviderAnswer):
+        await provider.find_place("Paris")
+    await provider.aclose()
 
 
 # ── 3. Entra keys right after the machine boots ──────────────────────────────────────────

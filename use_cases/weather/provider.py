@@ -97,7 +97,7 @@ class OpenMeteoProvider:
             )
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # the stdlib parser recurses per nesting level
             raise BadProviderAnswer("not JSON") from None
 
     async def find_place(self, name: str, language: str = "en") -> Place:
@@ -126,7 +126,7 @@ def _reason(response: httpx.Response) -> str:
     """Open-Meteo explains a 400 as {"error": true, "reason": "..."}."""
     try:
         reason = response.json().get("reason")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return ""
     return f": {str(reason)[:200]}" if reason else ""
 
