@@ -223,7 +223,8 @@ def test_sas_urls_are_enforced(start_host, fake_model, blob_env):
 
     tampered = _create(client, "t.png", "image/png", len(PNG))
     url = tampered["upload_descriptor"]["url"]
-    forged = url.replace("sp=cw", "sp=rcw") if "sp=cw" in url else url + "x"
+    assert "sp=c&" in url  # create-only: the URL cannot overwrite what it wrote
+    forged = url.replace("sp=c&", "sp=cw&")  # granting itself write breaks the signature
     response = httpx.put(forged, content=PNG, headers=tampered["upload_descriptor"]["headers"])
     assert response.status_code == 403
 
