@@ -127,8 +127,9 @@ class Settings(BaseSettings):
     # Longest user message, in characters (text parts plus quoted text).
     max_message_chars: int = Field(default=32_000, ge=1, le=1_000_000)
     # Longest thread title a client may set (threads.update); every thread list carries
-    # every title. Generated titles are shorter (shared/server.py).
-    max_title_chars: int = Field(default=120, ge=1, le=10_000)
+    # every title. 200 is what the page's rename box admits; generated titles are shorter
+    # (shared/server.py).
+    max_title_chars: int = Field(default=200, ge=1, le=10_000)
     # Deepest nesting accepted in free-form JSON (widget action payloads, metadata).
     max_json_depth: int = Field(default=32, ge=4, le=150)
     # New threads a user may start per minute (0: no limit); counted from the store.

@@ -42,7 +42,7 @@ OPTIONAL_SETTINGS = {
     "ANONYMOUS_COOKIE_SAMESITE": "only for AUTH_MODE=anonymous, which the deployment does not use",
     "MAX_MESSAGE_CHARS": "app default (32,000 characters)",
     "MAX_JSON_DEPTH": "app default (32 levels)",
-    "MAX_TITLE_CHARS": "app default (120 characters)",
+    "MAX_TITLE_CHARS": "app default (200 characters, the page's rename box)",
     "THREADS_PER_MINUTE": "app default (30 new conversations per user per minute)",
     "APPLICATIONINSIGHTS_LIVE_METRICS": "off by default: its start-up stalls each instance's "
     "first streamed answer (docs/observability.md)",
