@@ -37,6 +37,9 @@ def _request(method: str, path: str, body: bytes = b"", path_params=None, header
         "headers": raw_headers,
         "query_string": b"",
         "path_params": path_params or {},
+        # The peer, as the local host and the Functions worker pass it: AUTH_MODE=local
+        # serves loopback peers only.
+        "client": ("127.0.0.1", 50000),
     }
     return Request(scope, receive)
 
