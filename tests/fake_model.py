@@ -16,7 +16,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +95,9 @@ class FakeModel:
         self.requests: list[Recorded] = []
         self.title = "Fake title"
         self.default = Reply.say("Default ", "fake ", "reply.")
+        # Answers chosen from the request itself, for tests whose concurrent turns
+        # cannot rely on the order of one shared script; consulted once the script is empty.
+        self.responder: Callable[[Recorded], Reply] | None = None
         self._ids = itertools.count(1)
         self._runner: ThreadedApp | None = None
         self.port = 0
@@ -110,6 +113,7 @@ class FakeModel:
             self._script.clear()
             self.requests.clear()
             self.title = "Fake title"
+            self.responder = None
 
     @property
     def turn_requests(self) -> list[Recorded]:
@@ -126,7 +130,9 @@ class FakeModel:
             self.requests.append(recorded)
             if recorded.is_title:
                 return Reply.say(self.title)
-            return self._script.pop(0) if self._script else self.default
+            if self._script:
+                return self._script.pop(0)
+            return self.responder(recorded) if self.responder else self.default
 
     # Serving
 
