@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from chatkit.errors import CustomStreamError
@@ -51,7 +51,7 @@ def _render(ctx: ActionContext, zone: str, sender: WidgetItem | None) -> ThreadS
         item=WidgetItem(
             id=ctx.new_item_id(),
             thread_id=ctx.thread.id,
-            created_at=datetime.now(),
+            created_at=datetime.now(UTC),
             widget=widget,
             copy_text=copy_text,
         )

@@ -82,7 +82,7 @@ def _show(ctx: ActionContext, rendered: Rendered, sender: WidgetItem | None) -> 
         return ThreadItemReplacedEvent(item=sender.model_copy(update=update))
     return ThreadItemDoneEvent(
         item=WidgetItem(
-            id=ctx.new_item_id(), thread_id=ctx.thread.id, created_at=datetime.now(), **update
+            id=ctx.new_item_id(), thread_id=ctx.thread.id, created_at=datetime.now(UTC), **update
         )
     )
 

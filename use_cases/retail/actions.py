@@ -6,7 +6,7 @@ call the model: they replace the clicked widget with its outcome and add the nex
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from chatkit.errors import CustomStreamError
@@ -49,7 +49,7 @@ def _new_item(ctx: ActionContext, shown: Shown) -> ThreadStreamEvent:
         item=WidgetItem(
             id=ctx.new_item_id(),
             thread_id=ctx.thread.id,
-            created_at=datetime.now(),
+            created_at=datetime.now(UTC),
             widget=shown.widget,
             copy_text=shown.copy_text,
         )

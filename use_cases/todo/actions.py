@@ -6,7 +6,7 @@ call happens here."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from chatkit.types import (
@@ -98,7 +98,7 @@ def _handler(change: Change) -> ActionHandler:
             item=WidgetItem(
                 id=ctx.new_item_id(),
                 thread_id=ctx.thread.id,
-                created_at=datetime.now(),
+                created_at=datetime.now(UTC),
                 widget=widget,
                 copy_text=copy_text,
             )

@@ -4,7 +4,7 @@ costs one or two HTTP requests to Open-Meteo and nothing else."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from chatkit.types import (
@@ -45,7 +45,7 @@ def _new_item(ctx: ActionContext, widget: DynamicWidgetRoot, copy_text: str) -> 
         item=WidgetItem(
             id=ctx.new_item_id(),
             thread_id=ctx.thread.id,
-            created_at=datetime.now(),
+            created_at=datetime.now(UTC),
             widget=widget,
             copy_text=copy_text,
         )
