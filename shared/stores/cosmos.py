@@ -526,43 +526,36 @@ class CosmosStore(CosmosDocumentsMixin, AppStore):
             if float(current.get("expiresAt", 0)) > now:
                 raise ThreadBusy(retry_after=_retry_after(float(current["expiresAt"]) - now))
             # Expired: its holder crashed or hung. Take it over, unless someone else does.
-            try:
-                saved = await self._call(
-                    "lease.takeover",
-                    context,
-                    lambda c, hook, doc=doc, etag=current["_etag"]: c.replace_item(
-                        LEASE,
-                        doc,
-                        etag=etag,
-                        match_condition=MatchConditions.IfNotModified,
-                        response_hook=hook,
-                    ),
-                )
-            except (cx.CosmosAccessConditionFailedError, cx.CosmosResourceNotFoundError):
-                raise ThreadBusy() from None
-            return _with_token(lease, saved)
+            return await self._replace_lease("lease.takeover", lease, current["_etag"], context)
         raise ThreadBusy()
 
     async def renew_turn(
         self, lease: TurnLease, seconds: float, context: RequestContext
     ) -> TurnLease:
         renewed = TurnLease(lease.thread_id, lease.owner, time.time() + seconds, lease.token)
-        doc = self._lease_doc(renewed, context)
+        return await self._replace_lease("lease.renew", renewed, lease.token, context)
+
+    async def _replace_lease(
+        self, op: str, lease: TurnLease, etag: str | None, context: RequestContext
+    ) -> TurnLease:
+        """Write `lease` over the lease document last seen with `etag`; ThreadBusy if it
+        changed since (taken by another request, or replaced by a delete's tombstone)."""
+        doc = self._lease_doc(lease, context)
         try:
             saved = await self._call(
-                "lease.renew",
+                op,
                 context,
                 lambda c, hook: c.replace_item(
                     LEASE,
                     doc,
-                    etag=lease.token,
+                    etag=etag,
                     match_condition=MatchConditions.IfNotModified,
                     response_hook=hook,
                 ),
             )
         except (cx.CosmosAccessConditionFailedError, cx.CosmosResourceNotFoundError):
             raise ThreadBusy() from None
-        return _with_token(renewed, saved)
+        return _with_token(lease, saved)
 
     async def release_turn(self, lease: TurnLease, context: RequestContext) -> None:
         pk = self._pk(context, lease.thread_id)
